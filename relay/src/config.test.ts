@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { loadConfig, parseDuration } from './config.js';
+
+describe('relay settings', () => {
+  it('apply the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(config.databaseUrl, 'sqlite:./data/cds.sqlite');
+    assert.equal(config.trustedJwks, './data/keys/trusted.jwks.json');
+    assert.equal(config.backgroundBatchIntervalMs, 3_600_000);
+    assert.equal(config.maxBodyBytes, 1024 * 1024);
+    assert.deepEqual(config.outboundWebhookUrls, []);
+    assert.equal(config.adminToken, undefined);
+  });
+
+  it('read a list of outbound webhook URLs and a batch interval in seconds', () => {
+    const config = loadConfig({ OUTBOUND_WEBHOOK_URL: 'http://a.test/hook, https://b.test/x', BACKGROUND_BATCH_INTERVAL: '2s' });
+    assert.deepEqual(config.outboundWebhookUrls, ['http://a.test/hook', 'https://b.test/x']);
+    assert.equal(config.backgroundBatchIntervalMs, 2000);
+  });
+
+  it('name every wrong variable and how to fix it', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', BACKGROUND_BATCH_INTERVAL: 'hourly', REDIS_URL: 'localhost:6379', RELAY_ADMIN_TOKEN: 'short' }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_INVALID_CONFIG');
+        assert.match(error.message, /PORT: /);
+        assert.match(error.message, /BACKGROUND_BATCH_INTERVAL: "hourly" is not a duration: use a number and a unit/);
+        assert.match(error.message, /REDIS_URL: must start with redis:\/\//);
+        assert.match(error.message, /RELAY_ADMIN_TOKEN: must be at least 16 characters/);
+        return true;
+      },
+    );
+  });
+
+  it('refuse a policy override that is not JSON, or names no entity', () => {
+    assert.throws(() => loadConfig({ POLICY_OVERRIDES: '{grade' }), /POLICY_OVERRIDES: must be JSON/);
+    assert.throws(() => loadConfig({ POLICY_OVERRIDES: '{"homework":{}}' }), /policy override .*homework/);
+  });
+
+  it('parse durations with their units', () => {
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('1d'), 86_400_000);
+    assert.throws(() => parseDuration('5 minutes'), /is not a duration/);
+  });
+});

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { InvalidConfig, resolvePolicies, type PolicyTable } from '@cds/shared';
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `"90s"`, `"5m"`, `"1h"` in milliseconds. */
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a duration: use a number and a unit, e.g. 30s, 5m, 1h, 1d`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+const duration = z.string().transform((text, ctx) => {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const port = z.coerce.number().int().min(1).max(65535);
+const urlList = z
+  .string()
+  .transform((text) => text.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })));
+
+/** Every relay setting, from the environment (DESIGN.md section 8). Defaults are applied here only. */
+const envSchema = z.object({
+  PORT: port.default(8080),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  DATABASE_URL: z.string().default('sqlite:./data/cds.sqlite'),
+  RELAY_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random string)').optional(),
+  TRUSTED_JWKS: z.string().default('./data/keys/trusted.jwks.json'),
+  RELAY_KEY: z.string().default('./data/keys/relay.private.jwk.json'),
+  OUTBOUND_WEBHOOK_URL: urlList.default([]),
+  BACKGROUND_BATCH_INTERVAL: duration.default(3_600_000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  MAX_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  TOKEN_MAX_AGE: duration.default(300_000),
+  CLOCK_SKEW: duration.default(30_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  STALLED_INTERVAL: duration.default(30_000),
+  // A hash tag keeps every key of a queue in one Redis Cluster slot (DESIGN.md section 7).
+  QUEUE_PREFIX: z.string().min(1).default('{cds}'),
+  POLICY_OVERRIDES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"grade":{"tier":"high"}}' });
+        return z.NEVER;
+      }
+    }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface RelayConfig {
+  port: number;
+  redisUrl: string;
+  databaseUrl: string;
+  /** Bearer token for the status API and admin actions; undefined means none configured. */
+  adminToken: string | undefined;
+  trustedJwks: string;
+  /** The relay's own signing key file (created on first start). */
+  relayKey: string;
+  outboundWebhookUrls: string[];
+  backgroundBatchIntervalMs: number;
+  maxBodyBytes: number;
+  maxBatchEvents: number;
+  tokenMaxAgeMs: number;
+  clockSkewMs: number;
+  workerConcurrency: number;
+  /** How soon the jobs of a crashed worker are taken up by another. */
+  stalledIntervalMs: number;
+  queuePrefix: string;
+  policies: PolicyTable;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/**
+ * Reads the relay's settings; throws InvalidConfig naming every wrong variable and its fix
+ * (CONVENTIONS.md #7). Empty strings count as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new InvalidConfig(`invalid settings:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    adminToken: e.RELAY_ADMIN_TOKEN,
+    trustedJwks: e.TRUSTED_JWKS,
+    relayKey: e.RELAY_KEY,
+    outboundWebhookUrls: e.OUTBOUND_WEBHOOK_URL,
+    backgroundBatchIntervalMs: e.BACKGROUND_BATCH_INTERVAL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxBatchEvents: e.MAX_BATCH_EVENTS,
+    tokenMaxAgeMs: e.TOKEN_MAX_AGE,
+    clockSkewMs: e.CLOCK_SKEW,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    stalledIntervalMs: e.STALLED_INTERVAL,
+    queuePrefix: e.QUEUE_PREFIX,
+    policies: resolvePolicies(e.POLICY_OVERRIDES),
+    logLevel: e.LOG_LEVEL,
+  };
+}

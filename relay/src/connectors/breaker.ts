@@ -1,0 +1,63 @@
+/** Where a breaker is: closed (calls go through), open (calls wait), half-open (one probe). */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerOptions {
+  /** Consecutive failures that open the breaker. @defaultValue 5 */
+  failureThreshold?: number;
+  /** How long it stays open before a probe. @defaultValue 5_000 */
+  openMs?: number;
+  /** Current time in ms. @defaultValue Date.now */
+  now?: () => number;
+}
+
+/**
+ * A per-target circuit breaker (DESIGN.md section 5): after repeated failures the target's calls
+ * wait instead of piling on; after `openMs` (or the target's Retry-After) one probe goes through;
+ * its success closes the breaker, its failure opens it again.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openUntil = 0;
+  private probing = false;
+  private readonly failureThreshold: number;
+  private readonly openMs: number;
+  private readonly now: () => number;
+
+  constructor(options: BreakerOptions = {}) {
+    this.failureThreshold = options.failureThreshold ?? 5;
+    this.openMs = options.openMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get state(): BreakerState {
+    if (this.openUntil === 0) return 'closed';
+    return this.now() < this.openUntil ? 'open' : 'half-open';
+  }
+
+  /** 0 when a call may go now; otherwise how many ms to wait. Lets one probe through when half-open. */
+  waitMs(): number {
+    const state = this.state;
+    if (state === 'closed') return 0;
+    if (state === 'open') return this.openUntil - this.now();
+    if (this.probing) return Math.min(this.openMs, 1_000);
+    this.probing = true;
+    return 0;
+  }
+
+  recordSuccess(): void {
+    this.failures = 0;
+    this.openUntil = 0;
+    this.probing = false;
+  }
+
+  /** Counts a failure; `retryAfterMs` (a 429's or 503's Retry-After) opens it at once for that long. */
+  recordFailure(retryAfterMs?: number): void {
+    this.failures += 1;
+    this.probing = false;
+    if (retryAfterMs !== undefined) {
+      this.openUntil = this.now() + retryAfterMs;
+    } else if (this.failures >= this.failureThreshold || this.openUntil !== 0) {
+      this.openUntil = this.now() + this.openMs;
+    }
+  }
+}

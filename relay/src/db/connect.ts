@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { InvalidConfig } from '@cds/shared';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open, migrated store. `close()` is idempotent. */
+export interface Store {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** The URL with any password masked, for logs. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** `postgres://user:***@host/db`: never log a password. */
+export function maskUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+// int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+function sqliteDialect(path: string): SqliteDialect {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const database = new SqliteDatabase(path);
+  // WAL lets readers run beside the writer; busy_timeout makes other processes wait, not fail.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 10000');
+  return new SqliteDialect({ database });
+}
+
+/**
+ * Opens the store named by a DATABASE_URL: `sqlite:<path>` (relative to the working directory, or
+ * `sqlite::memory:`) or `postgres://...`; runs the migrations.
+ */
+export async function openStore(url: string, options: { poolSize?: number } = {}): Promise<Store> {
+  let dialect: DialectName;
+  let kysely: Kysely<Database>;
+  if (url.startsWith('sqlite:')) {
+    dialect = 'sqlite';
+    kysely = new Kysely<Database>({ dialect: sqliteDialect(url.slice('sqlite:'.length)) });
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    dialect = 'postgres';
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    throw new InvalidConfig(
+      `DATABASE_URL must start with sqlite: or postgres:// (got "${maskUrl(url)}"), e.g. sqlite:./data/cds.sqlite`,
+    );
+  }
+  try {
+    await migrateToLatest(kysely as Kysely<unknown>);
+  } catch (error) {
+    await kysely.destroy();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    db: kysely,
+    dialect,
+    description: maskUrl(url),
+    close: () => (closing ??= kysely.destroy()),
+  };
+}

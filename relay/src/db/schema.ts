@@ -1,0 +1,126 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The relay's tables, the same on SQLite and PostgreSQL. Times are epoch milliseconds (bigint);
+ * structured values are JSON text, so one set of migrations and queries serves both databases.
+ */
+export interface Database {
+  events: EventsTable;
+  sync_state: SyncStateTable;
+  conflicts: ConflictsTable;
+  deliveries: DeliveriesTable;
+  dead_letters: DeadLettersTable;
+  audit: AuditTable;
+  audit_head: AuditHeadTable;
+  seen_tokens: SeenTokensTable;
+}
+
+/** Where an event is in its life: the log is the outbox, so every accepted event has a row. */
+export const EVENT_STATES = [
+  'accepted', // logged (the outbox) and handed to its queue; the sweeper re-queues it if lost
+  'delivering', // decided to apply: deliveries to the targets are under way
+  'applied', // the decision applied it and every target has it
+  'stale', // superseded or a duplicate version: acknowledged, nothing to do
+  'overridden', // lost to the source of truth in a concurrent edit
+  'conflict', // waits for a person in the conflict queue
+  'parked', // unknown schema version: kept until a mapping exists, then replayable
+  'dead', // failed beyond the retry budget: in dead_letters
+] as const;
+export type EventState = (typeof EVENT_STATES)[number];
+
+/** States after which nothing more happens to an event unless a person replays it. */
+export const FINAL_EVENT_STATES: readonly EventState[] = ['applied', 'stale', 'overridden', 'conflict', 'parked', 'dead'];
+
+export interface EventsTable {
+  id: string;
+  source: string;
+  producer: string;
+  entity: string;
+  key: string;
+  op: string;
+  tier: string;
+  schema: string;
+  /** JSON of the whole SyncEvent as received. */
+  body: string;
+  state: EventState;
+  reason: string | null;
+  attempts: number;
+  received_at: number;
+  updated_at: number;
+}
+
+export interface SyncStateTable {
+  key: string;
+  entity: string;
+  /** JSON of the EntityState (@cds/shared): the heads per register. */
+  state: string;
+  /** 'resolved' | 'conflict' */
+  status: string;
+  reason: string;
+  last_event_id: string;
+  updated_at: number;
+}
+
+export interface ConflictsTable {
+  id: string;
+  key: string;
+  entity: string;
+  /** JSON array of the concurrent event ids. */
+  event_ids: string;
+  /** Fields in conflict (per-field policies), JSON array; empty for whole-entity conflicts. */
+  fields: string;
+  status: 'open' | 'resolved';
+  resolution: string | null;
+  created_at: number;
+  resolved_at: number | null;
+}
+
+/** One target's copy of an applied event: delivered, pending (with retries), or dead. */
+export interface DeliveriesTable {
+  event_id: string;
+  target: string;
+  /** The Idempotency-Key: the event id, or the background batch id; the same on every retry. */
+  delivery_id: string;
+  tier: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeadLettersTable {
+  event_id: string;
+  target: string;
+  last_error: string;
+  attempts: number;
+  status: 'open' | 'replayed' | 'discarded';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  /** JSON with the decision's details. */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id 1): the chain's newest sequence number and hash; locked to append in order. */
+export interface AuditHeadTable {
+  id: Generated<number>;
+  seq: number;
+  hash: string;
+}
+
+/** Token ids (jti) seen by the ingest, for replay protection; kept in the database so a Redis
+ * outage never opens a replay window. */
+export interface SeenTokensTable {
+  jti: string;
+  expires_at: number;
+}

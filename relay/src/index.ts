@@ -1,0 +1,7 @@
+// @cds/relay: import the pieces without starting anything (CONVENTIONS.md #3).
+export * from './config.js';
+export * from './relay.js';
+export * from './db/connect.js';
+export * from './connectors/connector.js';
+export * from './connectors/breaker.js';
+export * from './audit/chain.js';

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import {
+  decide,
+  merkleRoot,
+  resolveState,
+  toCdsError,
+  type Action,
+  type MappingRegistry,
+  type PolicyTable,
+} from '@cds/shared';
+import type { Transaction } from 'kysely';
+import { appendAudit, type AuditEntry } from '../audit/chain.js';
+import type { Store } from '../db/connect.js';
+import type { Database, EventState } from '../db/schema.js';
+import { writeTransaction } from '../db/transaction.js';
+import { openConflict, settleConflicts } from '../store/conflicts.js';
+import { getEvents, setEventState, type LoggedEvent } from '../store/events.js';
+import { loadSyncState, saveSyncState } from '../store/sync-state.js';
+
+export interface DecideDeps {
+  store: Store;
+  mappings: MappingRegistry;
+  policies: PolicyTable;
+  /** Names of the connectors every applied event is delivered to. */
+  targets: readonly string[];
+}
+
+export interface EventDecision {
+  eventId: string;
+  key: string;
+  tier: string;
+  action: Action | 'parked';
+  state: EventState;
+  reason: string;
+}
+
+export interface DecideOutcome {
+  decisions: EventDecision[];
+  /** Events to deliver (action apply), in decision order. */
+  toDeliver: string[];
+  /** For a sealed background batch: the Merkle root over its decisions. */
+  seal?: { batchId: string; root: string; count: number };
+}
+
+const STATE_OF: Record<Action, EventState> = { apply: 'delivering', stale: 'stale', override: 'overridden', conflict: 'conflict' };
+
+/** The Merkle leaf of one decision: binds the event id to its audit record. */
+export function decisionLeaf(eventId: string, auditHash: string): string {
+  return createHash('sha256').update(`${eventId}:${auditHash}`).digest('hex');
+}
+
+async function decideOne(trx: Transaction<Database>, deps: DecideDeps, logged: LoggedEvent, audit: AuditEntry[]): Promise<EventDecision> {
+  const base = { eventId: logged.id, key: logged.key, tier: logged.tier };
+  let canonical;
+  try {
+    canonical = deps.mappings.toCanonical(logged.event);
+  } catch (error) {
+    const failure = toCdsError(error);
+    if (failure.code !== 'ERR_UNKNOWN_SCHEMA') throw failure;
+    audit.push({ actor: 'worker', action: 'event.parked', subject: logged.id, detail: { key: logged.key, reason: failure.message } });
+    return { ...base, action: 'parked', state: 'parked', reason: failure.message };
+  }
+  const policy = deps.policies[canonical.entity];
+  const current = await loadSyncState(trx, deps.store.dialect, canonical.key);
+  const decision = decide(policy, current, canonical);
+  const resolved = resolveState(policy, decision.next);
+  await saveSyncState(trx, {
+    key: canonical.key,
+    entity: canonical.entity,
+    state: decision.next,
+    status: resolved.status,
+    reason: decision.reason,
+    lastEventId: canonical.id,
+  });
+  if (decision.action === 'conflict') {
+    const heads = Object.values(decision.next.registers).flat().map((head) => head.eventId);
+    await openConflict(trx, { key: canonical.key, entity: canonical.entity, eventIds: [...new Set(heads)] });
+  } else if (resolved.status === 'resolved') {
+    await settleConflicts(trx, canonical.key, `settled by event ${canonical.id}`);
+  }
+  if (decision.conflictingFields.length > 0) {
+    const ids = decision.conflictingFields.flatMap((f) => (decision.next.registers[f] ?? []).map((h) => h.eventId));
+    await openConflict(trx, { key: canonical.key, entity: canonical.entity, eventIds: [...new Set(ids)], fields: decision.conflictingFields });
+  }
+  let state = STATE_OF[decision.action];
+  if (state === 'delivering' && deps.targets.length === 0) state = 'applied';
+  audit.push({
+    actor: 'worker',
+    action: `event.${decision.action}`,
+    subject: canonical.id,
+    detail: { key: canonical.key, entity: canonical.entity, source: canonical.source, vv: canonical.vv, reason: decision.reason },
+  });
+  return { ...base, action: decision.action, state, reason: decision.reason };
+}
+
+/**
+ * The decision stage of the worker pipeline: for each logged, undecided event, in one transaction:
+ * map to the canonical schema, load the entity's state, `decide()`, store the new state, conflicts,
+ * event states, the deliveries to make, and the audit records. Events already decided are skipped
+ * (idempotent under retries and duplicate jobs). With `batchId`, the batch is sealed with a Merkle
+ * root in the audit log.
+ */
+export async function decideEvents(deps: DecideDeps, eventIds: readonly string[], batchId?: string): Promise<DecideOutcome> {
+  // A single event is delivered under its own id; a background batch under the batch id.
+  return writeTransaction(deps.store, async (trx) => {
+    const events = (await getEvents(trx, eventIds)).filter((e) => e.state === 'accepted').sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1));
+    const audit: AuditEntry[] = [];
+    const decisions: EventDecision[] = [];
+    for (const logged of events) decisions.push(await decideOne(trx, deps, logged, audit));
+
+    const now = Date.now();
+    for (const state of new Set(decisions.map((d) => d.state))) {
+      const group = decisions.filter((d) => d.state === state);
+      // One reason per event, so group by reason as well to keep updates multi-row.
+      for (const reason of new Set(group.map((d) => d.reason))) {
+        await setEventState(trx, group.filter((d) => d.reason === reason).map((d) => d.eventId), state, reason, now);
+      }
+    }
+    const toDeliver = decisions.filter((d) => d.state === 'delivering').map((d) => d.eventId);
+    const tierOf = new Map(decisions.map((d) => [d.eventId, d.tier]));
+    for (const target of deps.targets) {
+      for (let i = 0; i < toDeliver.length; i += 500) {
+        const rows = toDeliver.slice(i, i + 500).map((eventId) => ({
+          event_id: eventId,
+          target,
+          delivery_id: batchId ?? eventId,
+          tier: tierOf.get(eventId)!,
+          status: 'pending' as const,
+          attempts: 0,
+          last_error: null,
+          created_at: now,
+          updated_at: now,
+        }));
+        await trx.insertInto('deliveries').values(rows).onConflict((oc) => oc.columns(['event_id', 'target']).doNothing()).execute();
+      }
+    }
+    const records = await appendAudit(trx, deps.store.dialect, audit, now);
+    let seal: DecideOutcome['seal'];
+    if (batchId && decisions.length > 0) {
+      const hashOf = new Map(records.map((r) => [r.subject, r.hash]));
+      const leaves = decisions.map((d) => decisionLeaf(d.eventId, hashOf.get(d.eventId)!));
+      seal = { batchId, root: merkleRoot(leaves), count: leaves.length };
+      await appendAudit(trx, deps.store.dialect, [
+        { actor: 'worker', action: 'batch.sealed', subject: batchId, detail: { root: seal.root, count: seal.count, eventIds: decisions.map((d) => d.eventId) } },
+      ], now);
+    }
+    return { decisions, toDeliver, seal };
+  });
+}

@@ -1,0 +1,106 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { SyncEvent, Tier } from '@cds/shared';
+
+/** Tiers whose events are queued one by one; background events wait for the batch job. */
+export const QUEUED_TIERS = ['critical', 'high'] as const satisfies readonly Tier[];
+export type QueuedTier = (typeof QUEUED_TIERS)[number];
+
+export const QUEUE_NAMES = {
+  decide: (tier: QueuedTier) => `decide-${tier}`,
+  background: 'background-batch',
+  deliver: (target: string) => `deliver-${target}`,
+} as const;
+
+/** BullMQ priorities: lower runs first. Critical jumps every backlog (DESIGN.md section 3). */
+export const TIER_PRIORITY: Record<Tier, number> = { critical: 1, high: 5, background: 10 };
+
+/** Job data of a decision job: the log holds the event itself. */
+export interface DecideJob {
+  eventIds: string[];
+}
+
+/** Job data of a delivery job. */
+export interface DeliverJob {
+  deliveryId: string;
+  tier: Tier;
+  eventIds: string[];
+}
+
+export interface RetryPolicy {
+  /** Attempts before a delivery goes to the dead letters. @defaultValue 6 */
+  attempts: number;
+  /** First backoff delay; doubles each attempt, with jitter. @defaultValue 1_000 */
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, backoffMs: 1_000 };
+
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 10_000 };
+
+/** The queues a producer (the ingest, the decision worker, the sweeper) adds to. */
+export class RelayQueues {
+  readonly decide: Record<QueuedTier, Queue<DecideJob>>;
+  readonly background: Queue;
+  private readonly deliverQueues = new Map<string, Queue<DeliverJob>>();
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {
+    const options = { connection, prefix };
+    this.decide = {
+      critical: new Queue<DecideJob>(QUEUE_NAMES.decide('critical'), options),
+      high: new Queue<DecideJob>(QUEUE_NAMES.decide('high'), options),
+    };
+    this.background = new Queue(QUEUE_NAMES.background, options);
+  }
+
+  deliver(target: string): Queue<DeliverJob> {
+    let queue = this.deliverQueues.get(target);
+    if (!queue) {
+      queue = new Queue<DeliverJob>(QUEUE_NAMES.deliver(target), { connection: this.connection, prefix: this.prefix });
+      this.deliverQueues.set(target, queue);
+    }
+    return queue;
+  }
+
+  /** One decision job per event, job id = event id, so adding it twice is harmless. */
+  async enqueueDecisions(events: readonly Pick<SyncEvent, 'id'>[], tierOf: (id: string) => Tier): Promise<void> {
+    const byTier = new Map<QueuedTier, string[]>();
+    for (const { id } of events) {
+      const tier = tierOf(id);
+      if (tier === 'background') continue;
+      byTier.set(tier, [...(byTier.get(tier) ?? []), id]);
+    }
+    for (const [tier, ids] of byTier) {
+      const opts: JobsOptions = { removeOnComplete: true, removeOnFail: KEEP_FAILED, attempts: 5, backoff: { type: 'exponential', delay: 200, jitter: 0.5 } };
+      await this.decide[tier].addBulk(ids.map((id) => ({ name: 'decide', data: { eventIds: [id] }, opts: { ...opts, jobId: id } })));
+    }
+  }
+
+  async enqueueDelivery(target: string, job: DeliverJob): Promise<void> {
+    await this.deliver(target).add('deliver', job, {
+      jobId: `${job.deliveryId}.${target}`,
+      priority: TIER_PRIORITY[job.tier],
+      // The delivery worker counts attempts itself (a 429 counts without spending a BullMQ
+      // attempt); BullMQ's own limit only has to be out of its way.
+      attempts: this.retry.attempts + 1,
+      // Exponential with jitter spreads the retries of many jobs; 429/Retry-After waits go through
+      // the breaker and the queue's rate limit instead, without spending an attempt.
+      backoff: { type: 'exponential', delay: this.retry.backoffMs, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: KEEP_FAILED,
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const queues = [...Object.values(this.decide), this.background, ...this.deliverQueues.values()];
+      for (const queue of queues) await queue.close().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,155 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { defaultMappings, ReplayGuard, type MappingRegistry } from '@cds/shared';
+import type { RelayConfig } from './config.js';
+import type { BreakerOptions } from './connectors/breaker.js';
+import type { Connector } from './connectors/connector.js';
+import { WebhookConnector } from './connectors/webhook.js';
+import { openStore, type Store } from './db/connect.js';
+import { buildApp } from './http/app.js';
+import { TrustedKeys, loadRelaySigner } from './keys.js';
+import { createLogger, type Logger } from './log.js';
+import { DEFAULT_RETRY, RelayQueues, type RetryPolicy } from './queue/queues.js';
+import { closeConnection, producerConnection } from './queue/redis.js';
+import { DbSeenStore } from './store/seen-tokens.js';
+import { Sweeper } from './sweeper.js';
+import { RelayWorkers } from './workers/workers.js';
+
+export type Role = 'all' | 'web' | 'worker';
+
+export interface RelayOptions {
+  config: RelayConfig;
+  /** @defaultValue 'all' */
+  role?: Role;
+  logger?: Logger;
+  /** Connectors besides the outbound webhooks (Canvas, Discourse, or a test's). */
+  connectors?: Connector[];
+  mappings?: MappingRegistry;
+  retry?: RetryPolicy;
+  breaker?: BreakerOptions;
+  /** Sweeper timing (tests shorten it). */
+  sweeper?: { idleMs?: number; intervalMs?: number };
+  stalledIntervalMs?: number;
+  /** Port 0 picks a free one. @defaultValue config.port */
+  port?: number;
+  /** Per webhook request. @defaultValue 10_000 */
+  webhookTimeoutMs?: number;
+}
+
+export interface Relay {
+  store: Store;
+  queues: RelayQueues;
+  workers?: RelayWorkers;
+  sweeper?: Sweeper;
+  server?: Server;
+  /** The base URL of the web role, e.g. http://127.0.0.1:8080. */
+  url?: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts the relay in one role: `web` (HTTP), `worker` (BullMQ workers and the sweeper)
+ * or `all`. Every role shares only Redis and the database, so any number can run side by side.
+ */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const { config } = options;
+  const role = options.role ?? 'all';
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openStore(config.databaseUrl);
+  const producer = producerConnection(config.redisUrl);
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const queues = new RelayQueues(producer, config.queuePrefix, retry);
+  const mappings = options.mappings ?? defaultMappings();
+  const { signer, publicJwk } = await loadRelaySigner(config.relayKey);
+  const connectors: Connector[] = [
+    ...config.outboundWebhookUrls.map((url, i) => new WebhookConnector({ name: `webhook-${i + 1}`, url, signer, timeoutMs: options.webhookTimeoutMs })),
+    ...(options.connectors ?? []),
+  ];
+  const relay: Relay = { store, queues, logger, close: async () => undefined };
+  const closers: Array<() => Promise<void> | void> = [];
+
+  if (role !== 'web') {
+    const workers = new RelayWorkers({
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      store,
+      mappings,
+      policies: config.policies,
+      connectors,
+      queues,
+      logger,
+      retry,
+      concurrency: config.workerConcurrency,
+      breaker: options.breaker,
+      stalledIntervalMs: options.stalledIntervalMs ?? config.stalledIntervalMs,
+    });
+    workers.start();
+    const sweeper = new Sweeper({ store, queues, policies: config.policies, logger, backgroundIntervalMs: config.backgroundBatchIntervalMs, ...options.sweeper });
+    sweeper.start();
+    relay.workers = workers;
+    relay.sweeper = sweeper;
+    closers.push(() => sweeper.stop(), () => workers.close());
+  }
+
+  if (role !== 'worker') {
+    const keys = new TrustedKeys(config.trustedJwks, logger);
+    await keys.load();
+    keys.watch();
+    const replay = new ReplayGuard({ store: new DbSeenStore(store), maxAgeMs: config.tokenMaxAgeMs, maxSkewMs: config.clockSkewMs });
+    const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
+    const app = buildApp({
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+      relayJwks: { keys: [publicJwk] },
+      ingest: () => ({
+        keys: keys.current,
+        replay,
+        mappings,
+        policies: config.policies,
+        store,
+        maxBatchEvents: config.maxBatchEvents,
+        enqueue: async (events) => {
+          const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
+          await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
+        },
+      }),
+      ready: async () => {
+        const checks: Record<string, string> = {};
+        await sql`select 1`.execute(store.db).then(() => (checks.database = 'ok'), (e: Error) => (checks.database = e.message));
+        await producer.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
+        return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+      },
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(options.port ?? config.port, () => resolve(s));
+      s.once('error', reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    relay.server = server;
+    relay.url = `http://127.0.0.1:${port}`;
+    closers.push(
+      () => keys.stop(),
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections(); // keep-alive and SSE clients would hold the close open
+        }),
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  // Idempotent, and every step runs even if one fails (CONVENTIONS.md #9).
+  relay.close = () =>
+    (closing ??= (async () => {
+      for (const step of [...closers.reverse(), () => queues.close(), () => closeConnection(producer), () => store.close()]) {
+        try {
+          await step();
+        } catch (error) {
+          logger.warn({ err: error }, 'shutdown step failed');
+        }
+      }
+    })());
+  return relay;
+}

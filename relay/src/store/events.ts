@@ -1,0 +1,110 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { SyncEvent, Tier } from '@cds/shared';
+import type { Database, EventState, EventsTable } from '../db/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** An event as the ingest writes it to the log (the outbox). */
+export interface LogEntry {
+  event: SyncEvent;
+  /** The `iss` of the token that carried it. */
+  producer: string;
+  tier: Tier;
+  state: Extract<EventState, 'accepted' | 'parked'>;
+  reason?: string;
+}
+
+const INSERT_CHUNK = 250;
+
+/**
+ * Writes events to the log in multi-row inserts; an id already logged is left as it is (the id is
+ * the idempotency key). Returns the ids this call inserted: the rest were duplicates.
+ */
+export async function logEvents(db: Db, entries: readonly LogEntry[], now = Date.now()): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+    const rows: EventsTable[] = entries.slice(i, i + INSERT_CHUNK).map(({ event, producer, tier, state, reason }) => ({
+      id: event.id,
+      source: event.source,
+      producer,
+      entity: event.entity,
+      key: event.key,
+      op: event.op,
+      tier,
+      schema: event.schema,
+      body: JSON.stringify(event),
+      state,
+      reason: reason ?? null,
+      attempts: 0,
+      received_at: now,
+      updated_at: now,
+    }));
+    const result = await db
+      .insertInto('events')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
+    for (const row of result) inserted.add(row.id);
+  }
+  return inserted;
+}
+
+/** Moves events to a new state, with the reason the status UIs show. */
+export async function setEventState(
+  db: Db,
+  ids: readonly string[],
+  state: EventState,
+  reason: string | null,
+  now = Date.now(),
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db
+      .updateTable('events')
+      .set({ state, reason, updated_at: now })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+  }
+}
+
+export type LoggedEvent = Omit<EventsTable, 'body'> & { event: SyncEvent };
+
+function withEvent(row: EventsTable): LoggedEvent {
+  const { body, ...rest } = row;
+  return { ...rest, event: JSON.parse(body) as SyncEvent };
+}
+
+export async function getEvents(db: Db, ids: readonly string[]): Promise<LoggedEvent[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('events').selectAll().where('id', 'in', [...ids]).execute();
+  return rows.map(withEvent);
+}
+
+/**
+ * Events logged but not finished that have not moved for `idleMs`: after a Redis flush or crash
+ * they are in no queue any more, and the sweeper queues them again (oldest first).
+ */
+export async function findUnfinished(db: Db, idleMs: number, limit: number, now = Date.now()): Promise<LoggedEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('state', '=', 'accepted')
+    .where('updated_at', '<=', now - idleMs)
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+  return rows.map(withEvent);
+}
+
+/** Ids of background events waiting for the next batch, oldest first. */
+export async function backgroundEventIds(db: Db, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('events')
+    .select('id')
+    .where('state', '=', 'accepted')
+    .where('tier', '=', 'background')
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}

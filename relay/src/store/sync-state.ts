@@ -1,0 +1,38 @@
+import type { Transaction } from 'kysely';
+import type { EntityState } from '@cds/shared';
+import type { DialectName } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+
+/** Reads an entity's stored state, locking its row on PostgreSQL until the transaction ends. */
+export async function loadSyncState(trx: Transaction<Database>, dialect: DialectName, key: string): Promise<EntityState | undefined> {
+  let query = trx.selectFrom('sync_state').select('state').where('key', '=', key);
+  if (dialect === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row ? (JSON.parse(row.state) as EntityState) : undefined;
+}
+
+export interface SyncStateWrite {
+  key: string;
+  entity: string;
+  state: EntityState;
+  status: string;
+  reason: string;
+  lastEventId: string;
+}
+
+export async function saveSyncState(trx: Transaction<Database>, write: SyncStateWrite, now = Date.now()): Promise<void> {
+  const row = {
+    key: write.key,
+    entity: write.entity,
+    state: JSON.stringify(write.state),
+    status: write.status,
+    reason: write.reason,
+    last_event_id: write.lastEventId,
+    updated_at: now,
+  };
+  await trx
+    .insertInto('sync_state')
+    .values(row)
+    .onConflict((oc) => oc.column('key').doUpdateSet({ state: row.state, status: row.status, reason: row.reason, last_event_id: row.last_event_id, updated_at: now }))
+    .execute();
+}

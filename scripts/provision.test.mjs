@@ -1,0 +1,229 @@
+// Unit tests for scripts/provision.mjs that need no Redis or PostgreSQL: run with
+// mocha (part of `pnpm test`). Fake servers listen on 127.0.0.1 only.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {
+  classifyPsqlError,
+  isLocalHost,
+  maskUrl,
+  parseClustersText,
+  parsePostgresUrl,
+  parseRedisUrl,
+  provision,
+  ProvisionError,
+  redisPing,
+  respCommand,
+  sqlIdent,
+  sqlLiteral,
+} from './provision.mjs';
+
+/** Cleanups registered by a test, run after it whether it passed or not. */
+const pending = [];
+function cleanups() {
+  return { after: (fn) => pending.push(fn) };
+}
+
+/** A TCP server on 127.0.0.1 whose connections get `onData(text, socket)`; returns { port, close }. */
+async function fakeServer(onData) {
+  const sockets = new Set();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('data', (d) => onData(d.toString(), socket));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(resolve);
+      }),
+  };
+}
+
+async function freePort() {
+  const s = await fakeServer(() => {});
+  await s.close();
+  return s.port;
+}
+
+describe('scripts/provision.mjs', () => {
+  afterEach(async () => {
+    await Promise.all(pending.splice(0).map((fn) => fn()));
+  });
+
+  it('maskUrl hides passwords in user info and query', () => {
+    assert.equal(
+      maskUrl('postgres://cds:cds@127.0.0.1:5432/cds_test'),
+      'postgres://cds:***@127.0.0.1:5432/cds_test',
+    );
+    assert.equal(maskUrl('redis://:s3cret@localhost:6379'), 'redis://:***@localhost:6379');
+    assert.equal(maskUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
+    assert.ok(!maskUrl('postgres://u@h/db?password=topsecret').includes('topsecret'));
+    assert.equal(maskUrl('not a url'), '<invalid URL>');
+  });
+
+  it('isLocalHost', () => {
+    for (const h of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.0.1.1', ''])
+      assert.ok(isLocalHost(h), h);
+    for (const h of ['redis.example', '10.0.0.5', '::2']) assert.ok(!isLocalHost(h), h);
+  });
+
+  it('parseRedisUrl', () => {
+    assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6379'), {
+      host: '127.0.0.1',
+      port: 6379,
+      username: '',
+      password: '',
+      tls: false,
+    });
+    assert.deepEqual(parseRedisUrl('rediss://app:p%40ss@[::1]'), {
+      host: '::1',
+      port: 6379,
+      username: 'app',
+      password: 'p@ss',
+      tls: true,
+    });
+    assert.throws(() => parseRedisUrl('http://x'), ProvisionError);
+    assert.throws(() => parseRedisUrl('::'), ProvisionError);
+  });
+
+  it('parsePostgresUrl', () => {
+    assert.deepEqual(parsePostgresUrl('postgres://cds:cds@127.0.0.1:5432/cds_test'), {
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'cds',
+      password: 'cds',
+      database: 'cds_test',
+    });
+    assert.deepEqual(parsePostgresUrl('postgresql://me@localhost'), {
+      host: 'localhost',
+      port: 5432,
+      user: 'me',
+      password: '',
+      database: 'me',
+    });
+    assert.throws(() => parsePostgresUrl('mysql://a@b/c'), ProvisionError);
+  });
+
+  it('SQL quoting', () => {
+    assert.equal(sqlIdent('we"ird'), '"we""ird"');
+    assert.equal(sqlLiteral("it's"), "'it''s'");
+  });
+
+  it('respCommand', () => {
+    assert.equal(respCommand('PING'), '*1\r\n$4\r\nPING\r\n');
+    assert.equal(respCommand('AUTH', 'pé'), '*2\r\n$4\r\nAUTH\r\n$3\r\npé\r\n');
+  });
+
+  it('parseClustersText', () => {
+    const text =
+      '15  main    5432 online postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log\n' +
+      '16  other   5433 down,binaries_missing postgres /var/lib/postgresql/16/other /var/log/x.log\n';
+    const [a, b] = parseClustersText(text);
+    assert.equal(a.version, '15');
+    assert.equal(a.name, 'main');
+    assert.equal(a.port, 5432);
+    assert.equal(a.running, true);
+    assert.equal(a.owner, 'postgres');
+    assert.equal(b.running, false);
+    assert.equal(b.hbaFile, '/etc/postgresql/16/other/pg_hba.conf');
+    assert.deepEqual(
+      parseClustersText('Ver Cluster Port Status Owner Data directory Log file\n'),
+      [],
+    );
+  });
+
+  it('classifyPsqlError', () => {
+    const at = 'psql: error: connection to server at "127.0.0.1", port 5432 failed: ';
+    assert.equal(
+      classifyPsqlError(`${at}FATAL:  password authentication failed for user "cds"`),
+      'auth',
+    );
+    assert.equal(classifyPsqlError(`${at}FATAL:  database "cds_test" does not exist`), 'nodb');
+    assert.equal(classifyPsqlError(`${at}FATAL:  role "cds" does not exist`), 'norole');
+    assert.equal(classifyPsqlError(`${at}FATAL:  no pg_hba.conf entry for host`), 'hba');
+    assert.equal(classifyPsqlError(`${at}Connection refused`), 'refused');
+    assert.equal(classifyPsqlError(`${at}FATAL:  the database system is starting up`), 'starting');
+  });
+
+  it('redisPing: PONG, AUTH, NOAUTH, wrong password, not Redis, refused, silent', async () => {
+    const t = cleanups();
+    const password = 'pw';
+    const redis = await fakeServer((text, socket) => {
+      // Answers like a Redis with requirepass: AUTH pw, then PING.
+      const authed = text.includes(`$${password.length}\r\n${password}\r\n`);
+      if (text.includes('AUTH')) socket.write(authed ? '+OK\r\n' : '-WRONGPASS invalid\r\n');
+      if (text.includes('PING'))
+        socket.write(authed ? '+PONG\r\n' : '-NOAUTH Authentication required.\r\n');
+    });
+    const http = await fakeServer((_text, socket) =>
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'),
+    );
+    const silent = await fakeServer(() => {});
+    t.after(() => Promise.all([redis.close(), http.close(), silent.close()]));
+    const at = (port, extra = {}) => ({
+      host: '127.0.0.1',
+      port,
+      username: '',
+      password: '',
+      tls: false,
+      ...extra,
+    });
+
+    assert.deepEqual(await redisPing(at(redis.port, { password })), { ok: true });
+    assert.equal((await redisPing(at(redis.port))).reason, 'noauth');
+    assert.equal((await redisPing(at(redis.port, { password: 'nope' }))).reason, 'auth');
+    assert.equal((await redisPing(at(http.port))).reason, 'protocol');
+    assert.equal((await redisPing(at(await freePort()))).reason, 'refused');
+    assert.equal((await redisPing(at(silent.port), 200)).reason, 'noreply');
+  });
+
+  it('provision: an answering Redis is reported, not touched', async () => {
+    const t = cleanups();
+    const redis = await fakeServer((text, socket) => {
+      if (text.includes('PING')) socket.write('+PONG\r\n');
+    });
+    t.after(() => redis.close());
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const result = await provision({ postgres: false, summary: false, redisUrl: url });
+    assert.equal(result.redis.url, url);
+    assert.equal(result.redis.startedByUs, false);
+    assert.equal(result.postgres, undefined);
+  });
+
+  it('provision: a non-Redis server on the port is an error, never replaced', async () => {
+    const t = cleanups();
+    const other = await fakeServer((_text, socket) => socket.end('SSH-2.0-nope\r\n'));
+    t.after(() => other.close());
+    await assert.rejects(
+      provision({
+        postgres: false,
+        summary: false,
+        quiet: true,
+        redisUrl: `redis://127.0.0.1:${other.port}`,
+      }),
+      (err) =>
+        err instanceof ProvisionError && /does not answer as a usable Redis/.test(err.message),
+    );
+  });
+
+  it('provision: a remote Redis is only probed; the error names REDIS_URL', async () => {
+    const port = await freePort();
+    // Any name but localhost counts as another machine; one under .invalid resolves nowhere,
+    // so no traffic leaves this machine.
+    await assert.rejects(
+      provision({
+        postgres: false,
+        summary: false,
+        quiet: true,
+        redisUrl: `redis://cds-no-such-host.invalid:${port}`,
+      }),
+      (err) =>
+        err instanceof ProvisionError &&
+        /REDIS_URL/.test(err.message) &&
+        /not this machine/.test(err.message),
+    );
+  });
+});

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `pnpm test`: provision Redis and PostgreSQL, then type check, lint and run every mocha suite.
+// Every step runs even when an earlier one fails, so one run shows everything that is wrong. The
+// last line counts each mocha test and each other step: `N passed, N failed, N skipped`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { provision } from './provision.mjs';
+
+const checks = [
+  ['type check', ['exec', 'tsc', '-p', 'tsconfig.json']],
+  ['lint', ['exec', 'eslint', '.']],
+  ['format', ['exec', 'prettier', '--check', '--log-level', 'warn', '.']],
+];
+
+function run(name, args, env) {
+  console.log(`\n== ${name}: pnpm ${args.join(' ')}`);
+  const started = Date.now();
+  const result = spawnSync('pnpm', args, { stdio: 'inherit', env });
+  const ok = result.status === 0;
+  console.log(`== ${name}: ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return ok;
+}
+
+async function main() {
+  const services = await provision({});
+  const summaryDir = mkdtempSync(join(tmpdir(), 'cds-test-'));
+  const summaryFile = join(summaryDir, 'summary.json');
+  const env = {
+    ...process.env,
+    REDIS_URL: services.redis.url,
+    TEST_POSTGRES_URL: services.postgres.url,
+    CDS_TEST_SUMMARY_FILE: summaryFile,
+  };
+
+  const failedChecks = checks.filter(([name, args]) => !run(name, args, env)).map(([name]) => name);
+  const mochaOk = run('tests', ['exec', 'mocha', ...process.argv.slice(2)], env);
+
+  let stats = { passes: 0, failures: 0, pending: 0 };
+  try {
+    stats = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  } catch {
+    console.error('pnpm test: mocha ended without a summary (it crashed before the end)');
+  }
+  rmSync(summaryDir, { recursive: true, force: true });
+  const mochaCrashed = !mochaOk && stats.failures === 0;
+  const passed = stats.passes + checks.length - failedChecks.length;
+  const failed = stats.failures + failedChecks.length + (mochaCrashed ? 1 : 0);
+  if (failedChecks.length > 0) console.error(`\nfailed checks: ${failedChecks.join(', ')}`);
+  console.log(`\n${passed} passed, ${failed} failed, ${stats.pending} skipped`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(`pnpm test: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

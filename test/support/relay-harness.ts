@@ -1,0 +1,112 @@
+// Starts a real relay (real Redis, real SQLite or PostgreSQL) against a real HTTP target, with a
+// trusted producer key, for end-to-end tests. Everything it makes is unique to one harness.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, startRelay, type Relay, type RelayOptions } from '@cds/relay';
+import { createTestDatabase, type TestDatabase } from '@cds/relay/testing';
+import { generateProducerKey, importSigner, signBatch, signEvent, type Signer, type SyncEvent } from '@cds/shared';
+import { Redis } from 'ioredis';
+import { TargetServer } from './target-server.js';
+
+export interface HarnessOptions extends Partial<Omit<RelayOptions, 'config'>> {
+  dialect: 'sqlite' | 'postgres';
+  env?: Record<string, string>;
+}
+
+export interface IngestResponse {
+  status: number;
+  body: { results?: Array<{ index: number; id?: string; status: string; code?: string; reason?: string }>; error?: { code: string; message: string } };
+}
+
+export class RelayHarness {
+  relay!: Relay;
+  signer!: Signer;
+  readonly target = new TargetServer();
+  readonly prefix = `{t-${randomUUID().slice(0, 8)}}`;
+  database!: TestDatabase;
+  readonly dir = mkdtempSync(join(tmpdir(), 'cds-relay-'));
+  env: Record<string, string> = {};
+
+  constructor(private readonly options: HarnessOptions) {}
+
+  get url(): string {
+    return this.relay.url!;
+  }
+
+  async start(): Promise<this> {
+    this.database = await createTestDatabase(this.options.dialect);
+    const pair = await generateProducerKey('canvas');
+    this.signer = await importSigner(pair.privateJwk);
+    writeFileSync(join(this.dir, 'trusted.jwks.json'), JSON.stringify({ keys: [pair.publicJwk] }));
+    writeFileSync(join(this.dir, 'canvas.private.jwk.json'), JSON.stringify(pair.privateJwk));
+    const hookUrl = await this.target.start();
+    this.env = {
+      DATABASE_URL: this.database.url,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: this.prefix,
+      TRUSTED_JWKS: join(this.dir, 'trusted.jwks.json'),
+      RELAY_KEY: join(this.dir, 'relay.private.jwk.json'),
+      OUTBOUND_WEBHOOK_URL: hookUrl,
+      BACKGROUND_BATCH_INTERVAL: '1h',
+      LOG_LEVEL: 'silent',
+      RELAY_ADMIN_TOKEN: 'test-admin-token-0123456789',
+      ...this.options.env,
+    };
+    const { dialect: _dialect, env: _env, ...relayOptions } = this.options;
+    this.relay = await startRelay({
+      config: loadConfig(this.env),
+      port: 0,
+      retry: { attempts: 3, backoffMs: 50 },
+      sweeper: { idleMs: 500, intervalMs: 250 },
+      breaker: { failureThreshold: 3, openMs: 300 },
+      ...relayOptions,
+    });
+    const jwks = (await (await fetch(`${this.url}/.well-known/jwks.json`)).json()) as { keys: [] };
+    this.target.trust(jwks);
+    return this;
+  }
+
+  /** Signs events (one JWS each, or batches of `batch`) and posts them; returns every response. */
+  async send(events: SyncEvent[], batch = 0): Promise<IngestResponse[]> {
+    const responses: IngestResponse[] = [];
+    const post = async (body: unknown) => {
+      const response = await fetch(`${this.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      responses.push({ status: response.status, body: (await response.json()) as IngestResponse['body'] });
+    };
+    if (batch > 0) {
+      for (let i = 0; i < events.length; i += batch) await post(await signBatch(events.slice(i, i + batch), this.signer));
+    } else {
+      for (const event of events) await post({ jws: await signEvent(event, this.signer) });
+    }
+    return responses;
+  }
+
+  async eventStates(): Promise<Record<string, number>> {
+    const rows = await this.relay.store.db.selectFrom('events').select(['state']).execute();
+    const counts: Record<string, number> = {};
+    for (const row of rows) counts[row.state] = (counts[row.state] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Deletes every Redis key of this harness's queues (a targeted FLUSHALL). */
+  async flushQueues(): Promise<number> {
+    const redis = new Redis(this.env.REDIS_URL!);
+    try {
+      const keys = await redis.keys(`${this.prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      return keys.length;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.relay?.close();
+    await this.target.stop();
+    await this.flushQueues().catch(() => undefined);
+    await this.database?.dispose();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
