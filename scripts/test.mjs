@@ -19,7 +19,9 @@ function run(name, args, env) {
   const started = Date.now();
   const result = spawnSync('pnpm', args, { stdio: 'inherit', env });
   const ok = result.status === 0;
-  console.log(`== ${name}: ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `== ${name}: ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return ok;
 }
 

@@ -27,7 +27,11 @@ export async function benchSigning(): Promise<Record<string, number>> {
   // The peer: Ed25519 straight from node:crypto over a token-sized message, no JOSE around it.
   const raw = generateKeyPairSync('ed25519');
   const message = Buffer.from(single);
-  const rawSignature = sign(null, message, createPrivateKey(raw.privateKey.export({ format: 'pem', type: 'pkcs8' })));
+  const rawSignature = sign(
+    null,
+    message,
+    createPrivateKey(raw.privateKey.export({ format: 'pem', type: 'pkcs8' })),
+  );
   const rawPublic = createPublicKey(raw.publicKey.export({ format: 'pem', type: 'spki' }));
 
   const bench = new Bench({ time: 1500, warmupTime: 300 });
@@ -59,7 +63,11 @@ export async function benchSigning(): Promise<Record<string, number>> {
   printFigure('verify, one event per JWS', figures.verify_single_per_s, 'events/s');
   printFigure(`sign, batches of ${BATCH}`, figures.sign_batch100_events_per_s, 'events/s');
   printFigure(`verify, batches of ${BATCH}`, figures.verify_batch100_events_per_s, 'events/s');
-  printFigure('peer: raw Ed25519 verify (node:crypto)', figures.raw_ed25519_verify_per_s, 'verifies/s');
+  printFigure(
+    'peer: raw Ed25519 verify (node:crypto)',
+    figures.raw_ed25519_verify_per_s,
+    'verifies/s',
+  );
   const verifyGain = figures.verify_batch100_events_per_s / figures.verify_single_per_s;
   const signGain = figures.sign_batch100_events_per_s / figures.sign_single_per_s;
   const joseVsRaw = figures.verify_single_per_s / figures.raw_ed25519_verify_per_s;

@@ -15,18 +15,30 @@ describe('relay settings', () => {
   });
 
   it('read a list of outbound webhook URLs and a batch interval in seconds', () => {
-    const config = loadConfig({ OUTBOUND_WEBHOOK_URL: 'http://a.test/hook, https://b.test/x', BACKGROUND_BATCH_INTERVAL: '2s' });
+    const config = loadConfig({
+      OUTBOUND_WEBHOOK_URL: 'http://a.test/hook, https://b.test/x',
+      BACKGROUND_BATCH_INTERVAL: '2s',
+    });
     assert.deepEqual(config.outboundWebhookUrls, ['http://a.test/hook', 'https://b.test/x']);
     assert.equal(config.backgroundBatchIntervalMs, 2000);
   });
 
   it('name every wrong variable and how to fix it', () => {
     assert.throws(
-      () => loadConfig({ PORT: 'eighty', BACKGROUND_BATCH_INTERVAL: 'hourly', REDIS_URL: 'localhost:6379', RELAY_ADMIN_TOKEN: 'short' }),
+      () =>
+        loadConfig({
+          PORT: 'eighty',
+          BACKGROUND_BATCH_INTERVAL: 'hourly',
+          REDIS_URL: 'localhost:6379',
+          RELAY_ADMIN_TOKEN: 'short',
+        }),
       (error: Error & { code?: string }) => {
         assert.equal(error.code, 'ERR_INVALID_CONFIG');
         assert.match(error.message, /PORT: /);
-        assert.match(error.message, /BACKGROUND_BATCH_INTERVAL: "hourly" is not a duration: use a number and a unit/);
+        assert.match(
+          error.message,
+          /BACKGROUND_BATCH_INTERVAL: "hourly" is not a duration: use a number and a unit/,
+        );
         assert.match(error.message, /REDIS_URL: must start with redis:\/\//);
         assert.match(error.message, /RELAY_ADMIN_TOKEN: must be at least 16 characters/);
         return true;
@@ -35,8 +47,14 @@ describe('relay settings', () => {
   });
 
   it('refuse a policy override that is not JSON, or names no entity', () => {
-    assert.throws(() => loadConfig({ POLICY_OVERRIDES: '{grade' }), /POLICY_OVERRIDES: must be JSON/);
-    assert.throws(() => loadConfig({ POLICY_OVERRIDES: '{"homework":{}}' }), /policy override .*homework/);
+    assert.throws(
+      () => loadConfig({ POLICY_OVERRIDES: '{grade' }),
+      /POLICY_OVERRIDES: must be JSON/,
+    );
+    assert.throws(
+      () => loadConfig({ POLICY_OVERRIDES: '{"homework":{}}' }),
+      /policy override .*homework/,
+    );
   });
 
   it('parse durations with their units', () => {

@@ -7,7 +7,8 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
 /** `"90s"`, `"5m"`, `"1h"` in milliseconds. */
 export function parseDuration(text: string): number {
   const match = DURATION.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration: use a number and a unit, e.g. 30s, 5m, 1h, 1d`);
+  if (!match)
+    throw new Error(`"${text}" is not a duration: use a number and a unit, e.g. 30s, 5m, 1h, 1d`);
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
@@ -23,20 +24,35 @@ const duration = z.string().transform((text, ctx) => {
 const port = z.coerce.number().int().min(1).max(65535);
 const urlList = z
   .string()
-  .transform((text) => text.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((text) =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })));
 
 /** Every relay setting, from the environment (DESIGN.md section 8). Defaults are applied here only. */
 const envSchema = z.object({
   PORT: port.default(8080),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().default('sqlite:./data/cds.sqlite'),
-  RELAY_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random string)').optional(),
+  RELAY_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (use a random string)')
+    .optional(),
   TRUSTED_JWKS: z.string().default('./data/keys/trusted.jwks.json'),
   RELAY_KEY: z.string().default('./data/keys/relay.private.jwk.json'),
   OUTBOUND_WEBHOOK_URL: urlList.default([]),
   BACKGROUND_BATCH_INTERVAL: duration.default(3_600_000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   MAX_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1000),
   TOKEN_MAX_AGE: duration.default(300_000),
   CLOCK_SKEW: duration.default(30_000),
@@ -87,10 +103,14 @@ export interface RelayConfig {
  * (CONVENTIONS.md #7). Empty strings count as unset.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
     throw new InvalidConfig(`invalid settings:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;

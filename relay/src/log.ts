@@ -7,6 +7,9 @@ export function createLogger(level: string, name = 'relay'): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['*.authorization', '*.token', '*.password', '*.apiKey', 'req.headers.authorization'], censor: '***' },
+    redact: {
+      paths: ['*.authorization', '*.token', '*.password', '*.apiKey', 'req.headers.authorization'],
+      censor: '***',
+    },
   });
 }

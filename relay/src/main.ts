@@ -10,7 +10,8 @@ const ROLES: Role[] = ['all', 'web', 'worker'];
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } });
   const role = values.role as Role;
-  if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')} (got "${values.role}")`);
+  if (!ROLES.includes(role))
+    throw new Error(`--role must be one of ${ROLES.join(', ')} (got "${values.role}")`);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const relay = await startRelay({ config, role, logger });

@@ -64,7 +64,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const mappings = options.mappings ?? defaultMappings();
   const { signer, publicJwk } = await loadRelaySigner(config.relayKey);
   const connectors: Connector[] = [
-    ...config.outboundWebhookUrls.map((url, i) => new WebhookConnector({ name: `webhook-${i + 1}`, url, signer, timeoutMs: options.webhookTimeoutMs })),
+    ...config.outboundWebhookUrls.map(
+      (url, i) =>
+        new WebhookConnector({
+          name: `webhook-${i + 1}`,
+          url,
+          signer,
+          timeoutMs: options.webhookTimeoutMs,
+        }),
+    ),
     ...(options.connectors ?? []),
   ];
   const relay: Relay = { store, queues, logger, close: async () => undefined };
@@ -86,18 +94,32 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       stalledIntervalMs: options.stalledIntervalMs ?? config.stalledIntervalMs,
     });
     workers.start();
-    const sweeper = new Sweeper({ store, queues, policies: config.policies, logger, backgroundIntervalMs: config.backgroundBatchIntervalMs, ...options.sweeper });
+    const sweeper = new Sweeper({
+      store,
+      queues,
+      policies: config.policies,
+      logger,
+      backgroundIntervalMs: config.backgroundBatchIntervalMs,
+      ...options.sweeper,
+    });
     sweeper.start();
     relay.workers = workers;
     relay.sweeper = sweeper;
-    closers.push(() => sweeper.stop(), () => workers.close());
+    closers.push(
+      () => sweeper.stop(),
+      () => workers.close(),
+    );
   }
 
   if (role !== 'worker') {
     const keys = new TrustedKeys(config.trustedJwks, logger);
     await keys.load();
     keys.watch();
-    const replay = new ReplayGuard({ store: new DbSeenStore(store), maxAgeMs: config.tokenMaxAgeMs, maxSkewMs: config.clockSkewMs });
+    const replay = new ReplayGuard({
+      store: new DbSeenStore(store),
+      maxAgeMs: config.tokenMaxAgeMs,
+      maxSkewMs: config.clockSkewMs,
+    });
     const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
     const app = buildApp({
       logger,
@@ -117,8 +139,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       }),
       ready: async () => {
         const checks: Record<string, string> = {};
-        await sql`select 1`.execute(store.db).then(() => (checks.database = 'ok'), (e: Error) => (checks.database = e.message));
-        await producer.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
+        await sql`select 1`.execute(store.db).then(
+          () => (checks.database = 'ok'),
+          (e: Error) => (checks.database = e.message),
+        );
+        await producer.ping().then(
+          () => (checks.redis = 'ok'),
+          (e: Error) => (checks.redis = e.message),
+        );
         return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
       },
     });
@@ -143,7 +171,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   // Idempotent, and every step runs even if one fails (CONVENTIONS.md #9).
   relay.close = () =>
     (closing ??= (async () => {
-      for (const step of [...closers.reverse(), () => queues.close(), () => closeConnection(producer), () => store.close()]) {
+      for (const step of [
+        ...closers.reverse(),
+        () => queues.close(),
+        () => closeConnection(producer),
+        () => store.close(),
+      ]) {
         try {
           await step();
         } catch (error) {

@@ -51,7 +51,9 @@ export class Sweeper {
 
   start(): void {
     const tick = () => {
-      this.sweepOnce().catch((error: unknown) => this.options.logger.warn({ err: error }, 'sweep failed; will try again'));
+      this.sweepOnce().catch((error: unknown) =>
+        this.options.logger.warn({ err: error }, 'sweep failed; will try again'),
+      );
     };
     this.timer = setInterval(tick, this.options.intervalMs ?? 10_000);
     this.timer.unref();
@@ -88,11 +90,22 @@ export class Sweeper {
     let requeuedEvents = 0;
     for (const { id, tier } of events) {
       const queue = queues.decide[tier as QueuedTier];
-      const result = await ensureJob(queue, id, () => queues.enqueueDecisions([{ id }], () => tier as Tier));
+      const result = await ensureJob(queue, id, () =>
+        queues.enqueueDecisions([{ id }], () => tier as Tier),
+      );
       if (result !== 'present') requeuedEvents += 1;
     }
     if (events.length > 0) {
-      await store.db.updateTable('events').set({ updated_at: Date.now() }).where('id', 'in', events.map((e) => e.id)).where('state', '=', 'accepted').execute();
+      await store.db
+        .updateTable('events')
+        .set({ updated_at: Date.now() })
+        .where(
+          'id',
+          'in',
+          events.map((e) => e.id),
+        )
+        .where('state', '=', 'accepted')
+        .execute();
     }
 
     const deliveries = await store.db
@@ -102,30 +115,51 @@ export class Sweeper {
       .where('updated_at', '<=', cutoff)
       .limit(this.limit)
       .execute();
-    const jobs = new Map<string, { target: string; deliveryId: string; tier: Tier; eventIds: string[] }>();
+    const jobs = new Map<
+      string,
+      { target: string; deliveryId: string; tier: Tier; eventIds: string[] }
+    >();
     for (const row of deliveries) {
       const jobKey = `${row.delivery_id}.${row.target}`;
-      const job = jobs.get(jobKey) ?? { target: row.target, deliveryId: row.delivery_id, tier: row.tier as Tier, eventIds: [] };
+      const job = jobs.get(jobKey) ?? {
+        target: row.target,
+        deliveryId: row.delivery_id,
+        tier: row.tier as Tier,
+        eventIds: [],
+      };
       job.eventIds.push(row.event_id);
       jobs.set(jobKey, job);
     }
     let requeuedDeliveries = 0;
     for (const [jobId, job] of jobs) {
       const queue = queues.deliver(job.target);
-      const result = await ensureJob(queue, jobId, () => queues.enqueueDelivery(job.target, { deliveryId: job.deliveryId, tier: job.tier, eventIds: job.eventIds }));
+      const result = await ensureJob(queue, jobId, () =>
+        queues.enqueueDelivery(job.target, {
+          deliveryId: job.deliveryId,
+          tier: job.tier,
+          eventIds: job.eventIds,
+        }),
+      );
       if (result !== 'present') requeuedDeliveries += 1;
     }
     if (deliveries.length > 0) {
       for (const target of new Set(deliveries.map((d) => d.target))) {
         const ids = deliveries.filter((d) => d.target === target).map((d) => d.event_id);
-        await store.db.updateTable('deliveries').set({ updated_at: Date.now() }).where('target', '=', target).where('event_id', 'in', ids).where('status', '=', 'pending').execute();
+        await store.db
+          .updateTable('deliveries')
+          .set({ updated_at: Date.now() })
+          .where('target', '=', target)
+          .where('event_id', 'in', ids)
+          .where('status', '=', 'pending')
+          .execute();
       }
     }
     if (requeuedEvents + requeuedDeliveries > 0) {
-      this.options.logger.info({ requeuedEvents, requeuedDeliveries }, 'sweeper re-queued lost work');
+      this.options.logger.info(
+        { requeuedEvents, requeuedDeliveries },
+        'sweeper re-queued lost work',
+      );
     }
     return { requeuedEvents, requeuedDeliveries };
   }
 }
-
-

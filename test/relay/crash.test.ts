@@ -29,7 +29,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       h = await new RelayHarness({ dialect, role: 'web' }).start();
       const first = startWorker(h.env);
       workers.push(first);
-      const events = Array.from({ length: 2000 }, (_, i) => exampleEvent(i % 3 ? 'grade' : 'exam_result', i + 1));
+      const events = Array.from({ length: 2000 }, (_, i) =>
+        exampleEvent(i % 3 ? 'grade' : 'exam_result', i + 1),
+      );
       const responses = await h.send(events, 100);
       assert.ok(responses.every((r) => r.status === 202));
 
@@ -39,7 +41,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(appliedAtKill < 2000, `killed mid-run (applied ${appliedAtKill})`);
 
       workers.push(startWorker(h.env));
-      await waitFor('all 2,000 applied', async () => (await h.eventStates()).applied === 2000, 90_000);
+      await waitFor(
+        'all 2,000 applied',
+        async () => (await h.eventStates()).applied === 2000,
+        90_000,
+      );
       const delivered = new Set([...h.target.applied.values()].flatMap((d) => d.eventIds));
       assert.equal(delivered.size, 2000);
       const twice = [...h.target.appliedCount.entries()].filter(([, n]) => n !== 1);

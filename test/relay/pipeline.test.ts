@@ -16,7 +16,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('accepts a signed batch and applies every event once at the target', async () => {
-      const events = Array.from({ length: 30 }, (_, i) => exampleEvent(i % 2 ? 'grade' : 'enrollment', i + 1));
+      const events = Array.from({ length: 30 }, (_, i) =>
+        exampleEvent(i % 2 ? 'grade' : 'enrollment', i + 1),
+      );
       const responses = await h.send(events, 10);
       assert.deepEqual(
         responses.map((r) => r.status),
@@ -49,9 +51,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await h.send([canvas]);
       await waitFor('the canvas edit applied', async () => (await h.eventStates()).applied === 1);
       await h.send([discourse]);
-      await waitFor('the discourse edit decided', async () => (await h.eventStates()).overridden === 1);
-      const row = await h.relay.store.db.selectFrom('events').selectAll().where('id', '=', discourse.id).executeTakeFirstOrThrow();
-      assert.match(row.reason!, /overridden by concurrent canvas event .*: canvas is the source of truth/);
+      await waitFor(
+        'the discourse edit decided',
+        async () => (await h.eventStates()).overridden === 1,
+      );
+      const row = await h.relay.store.db
+        .selectFrom('events')
+        .selectAll()
+        .where('id', '=', discourse.id)
+        .executeTakeFirstOrThrow();
+      assert.match(
+        row.reason!,
+        /overridden by concurrent canvas event .*: canvas is the source of truth/,
+      );
       assert.equal(h.target.applied.size, 1, 'the overridden edit is not delivered');
       assert.deepEqual([...h.target.applied.values()][0]!.items[0]!.value, canvas.payload);
     });
@@ -63,7 +75,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         payload: { ...canvas.payload, score: 1 },
       };
       await h.send([discourse]);
-      await waitFor('the discourse edit applied', async () => (await h.eventStates()).applied === 1);
+      await waitFor(
+        'the discourse edit applied',
+        async () => (await h.eventStates()).applied === 1,
+      );
       await h.send([canvas]);
       await waitFor('the canvas edit applied', async () => (await h.eventStates()).applied === 2);
       const last = [...h.target.applied.values()].at(-1)!;
@@ -79,7 +94,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await waitFor('the batch delivered', () => h.target.applied.size === 1);
       const [delivery] = [...h.target.applied.values()];
       assert.deepEqual(new Set(delivery!.eventIds), new Set(posts.map((p) => p.id)));
-      const seal = await h.relay.store.db.selectFrom('audit').selectAll().where('action', '=', 'batch.sealed').executeTakeFirstOrThrow();
+      const seal = await h.relay.store.db
+        .selectFrom('audit')
+        .selectAll()
+        .where('action', '=', 'batch.sealed')
+        .executeTakeFirstOrThrow();
       assert.equal(JSON.parse(seal.detail).count, 12);
       assert.equal(seal.subject, delivery!.idempotencyKey);
     });

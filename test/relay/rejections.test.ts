@@ -3,8 +3,18 @@ import { exampleEvent, generateProducerKey, importSigner, signBatch, signEvent }
 import { RelayHarness } from '../support/relay-harness.js';
 
 async function post(url: string, body: string, contentType = 'application/json') {
-  const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
-  return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string }; results?: Array<{ status: string; code?: string; reason?: string }> } };
+  const response = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      error?: { code: string; message: string };
+      results?: Array<{ status: string; code?: string; reason?: string }>;
+    },
+  };
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
@@ -33,7 +43,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     describe('when the key is unknown', () => {
       it('answers 401 ERR_UNKNOWN_KEY naming the kid', async () => {
         const stranger = await importSigner((await generateProducerKey('mallory')).privateJwk);
-        const { status, body } = await post(h.url, JSON.stringify({ jws: await signEvent(exampleEvent('grade', 1), stranger) }));
+        const { status, body } = await post(
+          h.url,
+          JSON.stringify({ jws: await signEvent(exampleEvent('grade', 1), stranger) }),
+        );
         assert.equal(status, 401);
         assert.equal(body.error?.code, 'ERR_UNKNOWN_KEY');
         assert.match(body.error!.message, /mallory:/);
@@ -86,11 +99,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     describe('when an event has an unknown schema version', () => {
       it('parks it, visible with its reason, instead of dropping it', async () => {
         const event = { ...exampleEvent('grade', 5), schema: 'grade@v9' };
-        const { status, body } = await post(h.url, JSON.stringify({ jws: await signEvent(event, h.signer) }));
+        const { status, body } = await post(
+          h.url,
+          JSON.stringify({ jws: await signEvent(event, h.signer) }),
+        );
         assert.equal(status, 202);
         assert.equal(body.results![0]!.status, 'parked');
         assert.equal(body.results![0]!.code, 'ERR_UNKNOWN_SCHEMA');
-        const row = await h.relay.store.db.selectFrom('events').selectAll().where('id', '=', event.id).executeTakeFirstOrThrow();
+        const row = await h.relay.store.db
+          .selectFrom('events')
+          .selectAll()
+          .where('id', '=', event.id)
+          .executeTakeFirstOrThrow();
         assert.equal(row.state, 'parked');
         assert.match(row.reason!, /no mapping for schema grade@v9/);
       });

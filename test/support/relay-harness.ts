@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, startRelay, type Relay, type RelayOptions } from '@cds/relay';
 import { createTestDatabase, type TestDatabase } from '@cds/relay/testing';
-import { generateProducerKey, importSigner, signBatch, signEvent, type Signer, type SyncEvent } from '@cds/shared';
+import {
+  generateProducerKey,
+  importSigner,
+  signBatch,
+  signEvent,
+  type Signer,
+  type SyncEvent,
+} from '@cds/shared';
 import { Redis } from 'ioredis';
 import { TargetServer } from './target-server.js';
 
@@ -17,7 +24,10 @@ export interface HarnessOptions extends Partial<Omit<RelayOptions, 'config'>> {
 
 export interface IngestResponse {
   status: number;
-  body: { results?: Array<{ index: number; id?: string; status: string; code?: string; reason?: string }>; error?: { code: string; message: string } };
+  body: {
+    results?: Array<{ index: number; id?: string; status: string; code?: string; reason?: string }>;
+    error?: { code: string; message: string };
+  };
 }
 
 export class RelayHarness {
@@ -72,11 +82,19 @@ export class RelayHarness {
   async send(events: SyncEvent[], batch = 0): Promise<IngestResponse[]> {
     const responses: IngestResponse[] = [];
     const post = async (body: unknown) => {
-      const response = await fetch(`${this.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      responses.push({ status: response.status, body: (await response.json()) as IngestResponse['body'] });
+      const response = await fetch(`${this.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      responses.push({
+        status: response.status,
+        body: (await response.json()) as IngestResponse['body'],
+      });
     };
     if (batch > 0) {
-      for (let i = 0; i < events.length; i += batch) await post(await signBatch(events.slice(i, i + batch), this.signer));
+      for (let i = 0; i < events.length; i += batch)
+        await post(await signBatch(events.slice(i, i + batch), this.signer));
     } else {
       for (const event of events) await post({ jws: await signEvent(event, this.signer) });
     }

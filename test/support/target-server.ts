@@ -57,11 +57,17 @@ export class TargetServer {
     if (mode.kind === 'retry-after') return [429, { 'retry-after': String(mode.seconds) }];
     if (mode.kind === 'hang') return [0, {}];
     if (!this.jwks) throw new Error('target has no relay JWKS to verify with');
-    const { payload } = await jwtVerify(Buffer.concat(chunks).toString('utf8'), this.jwks, { typ: 'cds-delivery+jwt' });
+    const { payload } = await jwtVerify(Buffer.concat(chunks).toString('utf8'), this.jwks, {
+      typ: 'cds-delivery+jwt',
+    });
     if (!this.applied.has(key)) {
-      const delivery = { idempotencyKey: key, ...(payload as unknown as Omit<ReceivedDelivery, 'idempotencyKey'>) };
+      const delivery = {
+        idempotencyKey: key,
+        ...(payload as unknown as Omit<ReceivedDelivery, 'idempotencyKey'>),
+      };
       this.applied.set(key, delivery);
-      for (const id of delivery.eventIds) this.appliedCount.set(id, (this.appliedCount.get(id) ?? 0) + 1);
+      for (const id of delivery.eventIds)
+        this.appliedCount.set(id, (this.appliedCount.get(id) ?? 0) + 1);
     }
     return [200, {}];
   }

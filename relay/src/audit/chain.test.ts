@@ -10,7 +10,12 @@ forEachDatabase('the audit chain', (ctx) => {
       appendAudit(
         trx,
         ctx.store.dialect,
-        Array.from({ length: count }, (_, i) => ({ actor: 'test', action: 'event.applied', subject: `e${i}`, detail: { i } })),
+        Array.from({ length: count }, (_, i) => ({
+          actor: 'test',
+          action: 'event.applied',
+          subject: `e${i}`,
+          detail: { i },
+        })),
       ),
     );
   }
@@ -19,7 +24,10 @@ forEachDatabase('the audit chain', (ctx) => {
     await record(3);
     await record(2);
     const rows = await ctx.store.db.selectFrom('audit').selectAll().orderBy('seq').execute();
-    assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rows.map((r) => r.seq),
+      [1, 2, 3, 4, 5],
+    );
     for (let i = 1; i < rows.length; i += 1) assert.equal(rows[i]!.prev_hash, rows[i - 1]!.hash);
     assert.deepEqual(await verifyAuditChain(ctx.store), { ok: true, checked: 5 });
   });
@@ -29,7 +37,10 @@ forEachDatabase('the audit chain', (ctx) => {
     await sql`update audit set detail = '{"i":99}' where seq = 3`.execute(ctx.store.db);
     const result = await verifyAuditChain(ctx.store);
     assert.equal(result.ok, false);
-    assert.deepEqual(result.broken, { seq: 3, reason: 'content does not match its hash (altered)' });
+    assert.deepEqual(result.broken, {
+      seq: 3,
+      reason: 'content does not match its hash (altered)',
+    });
   });
 
   it('fails verification when the newest record is removed', async () => {
@@ -37,7 +48,10 @@ forEachDatabase('the audit chain', (ctx) => {
     await sql`delete from audit where seq = 4`.execute(ctx.store.db);
     const result = await verifyAuditChain(ctx.store);
     assert.equal(result.ok, false);
-    assert.match(result.broken!.reason, /chain head \(seq 4\) does not match the last record \(seq 3\)/);
+    assert.match(
+      result.broken!.reason,
+      /chain head \(seq 4\) does not match the last record \(seq 3\)/,
+    );
   });
 
   it('keeps one unbroken chain when many writers append at once', async () => {

@@ -43,12 +43,23 @@ export async function appendAudit(
   let { seq, hash } = head;
   const records: AuditTable[] = entries.map((entry) => {
     seq += 1;
-    const unhashed = { seq, at: now, actor: entry.actor, action: entry.action, subject: entry.subject, detail: canonicalJson(entry.detail), prev_hash: hash };
+    const unhashed = {
+      seq,
+      at: now,
+      actor: entry.actor,
+      action: entry.action,
+      subject: entry.subject,
+      detail: canonicalJson(entry.detail),
+      prev_hash: hash,
+    };
     hash = auditRecordHash(unhashed);
     return { ...unhashed, hash };
   });
   for (let i = 0; i < records.length; i += 200) {
-    await trx.insertInto('audit').values(records.slice(i, i + 200)).execute();
+    await trx
+      .insertInto('audit')
+      .values(records.slice(i, i + 200))
+      .execute();
   }
   await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
   return records;
@@ -86,9 +97,24 @@ export async function verifyAuditChain(
       .limit(PAGE)
       .execute();
     for (const record of page) {
-      if (record.seq !== expectedSeq) return { ok: false, checked, broken: { seq: expectedSeq, reason: `record ${expectedSeq} is missing` } };
-      if (record.prev_hash !== prevHash) return { ok: false, checked, broken: { seq: record.seq, reason: 'prev_hash does not match the record before it' } };
-      if (auditRecordHash(record) !== record.hash) return { ok: false, checked, broken: { seq: record.seq, reason: 'content does not match its hash (altered)' } };
+      if (record.seq !== expectedSeq)
+        return {
+          ok: false,
+          checked,
+          broken: { seq: expectedSeq, reason: `record ${expectedSeq} is missing` },
+        };
+      if (record.prev_hash !== prevHash)
+        return {
+          ok: false,
+          checked,
+          broken: { seq: record.seq, reason: 'prev_hash does not match the record before it' },
+        };
+      if (auditRecordHash(record) !== record.hash)
+        return {
+          ok: false,
+          checked,
+          broken: { seq: record.seq, reason: 'content does not match its hash (altered)' },
+        };
       prevHash = record.hash;
       expectedSeq += 1;
       checked += 1;
@@ -96,9 +122,20 @@ export async function verifyAuditChain(
     onProgress?.(checked, Number(total));
     if (page.length < PAGE) break;
   }
-  const head = await store.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+  const head = await store.db
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
   if (head.seq !== checked || head.hash !== prevHash) {
-    return { ok: false, checked, broken: { seq: head.seq, reason: `the chain head (seq ${head.seq}) does not match the last record (seq ${checked}): records were removed or added` } };
+    return {
+      ok: false,
+      checked,
+      broken: {
+        seq: head.seq,
+        reason: `the chain head (seq ${head.seq}) does not match the last record (seq ${checked}): records were removed or added`,
+      },
+    };
   }
   return { ok: true, checked };
 }

@@ -42,7 +42,11 @@ export class TargetError extends CdsError {
 }
 
 export function isTargetError(error: unknown): error is TargetError {
-  return error instanceof Error && (error as { code?: unknown }).code === 'ERR_TARGET' && 'retryable' in error;
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === 'ERR_TARGET' &&
+    'retryable' in error
+  );
 }
 
 /** Reads a Retry-After header (seconds or an HTTP date) as milliseconds from now. */

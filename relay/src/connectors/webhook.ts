@@ -25,7 +25,11 @@ export class WebhookConnector implements Connector {
   }
 
   async deliver(delivery: Delivery): Promise<void> {
-    const jws = await new SignJWT({ eventIds: delivery.eventIds, tier: delivery.tier, items: delivery.items })
+    const jws = await new SignJWT({
+      eventIds: delivery.eventIds,
+      tier: delivery.tier,
+      items: delivery.items,
+    })
       .setProtectedHeader({ alg: 'EdDSA', kid: this.options.signer.kid, typ: 'cds-delivery+jwt' })
       .setIssuer('cds-relay')
       .setJti(delivery.id)
@@ -40,13 +44,20 @@ export class WebhookConnector implements Connector {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const why = error instanceof Error && error.name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : (error as Error).message;
+      const why =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `timed out after ${this.timeoutMs} ms`
+          : (error as Error).message;
       throw new TargetError(`${this.name}: ${why}`, true, undefined, { cause: error });
     }
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return;
     const status = response.status;
     const retryable = status >= 500 || status === 429 || status === 408;
-    throw new TargetError(`${this.name}: HTTP ${status}`, retryable, parseRetryAfter(response.headers.get('retry-after')));
+    throw new TargetError(
+      `${this.name}: HTTP ${status}`,
+      retryable,
+      parseRetryAfter(response.headers.get('retry-after')),
+    );
   }
 }

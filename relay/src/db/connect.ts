@@ -27,7 +27,9 @@ export function maskUrl(url: string): string {
 const INT8_OID = 20;
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 function sqliteDialect(path: string): SqliteDialect {
@@ -52,7 +54,11 @@ export async function openStore(url: string, options: { poolSize?: number } = {}
     kysely = new Kysely<Database>({ dialect: sqliteDialect(url.slice('sqlite:'.length)) });
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     dialect = 'postgres';
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types: pgTypes,
+    });
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     throw new InvalidConfig(

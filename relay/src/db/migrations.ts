@@ -24,7 +24,11 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('received_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('events_state_idx').on('events').columns(['state', 'received_at']).execute();
+      await db.schema
+        .createIndex('events_state_idx')
+        .on('events')
+        .columns(['state', 'received_at'])
+        .execute();
       await db.schema.createIndex('events_key_idx').on('events').column('key').execute();
 
       await db.schema
@@ -50,7 +54,11 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('resolved_at', 'bigint')
         .execute();
-      await db.schema.createIndex('conflicts_status_idx').on('conflicts').columns(['status', 'key']).execute();
+      await db.schema
+        .createIndex('conflicts_status_idx')
+        .on('conflicts')
+        .columns(['status', 'key'])
+        .execute();
 
       await db.schema
         .createTable('deliveries')
@@ -65,7 +73,11 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('deliveries_pk', ['event_id', 'target'])
         .execute();
-      await db.schema.createIndex('deliveries_status_idx').on('deliveries').columns(['status', 'updated_at']).execute();
+      await db.schema
+        .createIndex('deliveries_status_idx')
+        .on('deliveries')
+        .columns(['status', 'updated_at'])
+        .execute();
 
       await db.schema
         .createTable('dead_letters')
@@ -103,7 +115,11 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('jti', 'text', (c) => c.primaryKey())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('seen_tokens_expiry_idx').on('seen_tokens').column('expires_at').execute();
+      await db.schema
+        .createIndex('seen_tokens_expiry_idx')
+        .on('seen_tokens')
+        .column('expires_at')
+        .execute();
 
       await sql`insert into audit_head (id, seq, hash) values (1, 0, ${GENESIS_HASH})`.execute(db);
     },
@@ -125,8 +141,11 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

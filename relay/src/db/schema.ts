@@ -29,7 +29,14 @@ export const EVENT_STATES = [
 export type EventState = (typeof EVENT_STATES)[number];
 
 /** States after which nothing more happens to an event unless a person replays it. */
-export const FINAL_EVENT_STATES: readonly EventState[] = ['applied', 'stale', 'overridden', 'conflict', 'parked', 'dead'];
+export const FINAL_EVENT_STATES: readonly EventState[] = [
+  'applied',
+  'stale',
+  'overridden',
+  'conflict',
+  'parked',
+  'dead',
+];
 
 export interface EventsTable {
   id: string;

@@ -59,7 +59,10 @@ export function createTestDatabase(dialect: DialectName): Promise<TestDatabase> 
  * Declares `suite` once per database, with a fresh store for each test:
  * `forEachDatabase('the event log', (ctx) => { it('...', async () => ctx.store ...) })`.
  */
-export function forEachDatabase(title: string, suite: (ctx: { store: Store; database: TestDatabase }) => void): void {
+export function forEachDatabase(
+  title: string,
+  suite: (ctx: { store: Store; database: TestDatabase }) => void,
+): void {
   for (const dialect of TEST_DIALECTS) {
     describe(`${title} (${dialect})`, () => {
       const ctx = {} as { store: Store; database: TestDatabase };

@@ -8,7 +8,10 @@ import type { Database } from './schema.js';
  * SQLITE_BUSY half-way (other processes wait on busy_timeout). PostgreSQL: an ordinary transaction;
  * callers lock the rows they read with `forUpdate()` (see `lockForUpdate`).
  */
-export async function writeTransaction<T>(store: Store, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export async function writeTransaction<T>(
+  store: Store,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   if (store.dialect === 'postgres') return store.db.transaction().execute(work);
   return store.db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);

@@ -32,7 +32,12 @@ export function buildApp(deps: AppDeps): express.Express {
 
   app.post('/v1/events', ...signedBody(deps.maxBodyBytes), async (req, res) => {
     const outcome = await ingest(req.body, deps.ingest());
-    const counts = Object.fromEntries(['accepted', 'duplicate', 'parked', 'rejected'].map((s) => [s, outcome.results.filter((r) => r.status === s).length]));
+    const counts = Object.fromEntries(
+      ['accepted', 'duplicate', 'parked', 'rejected'].map((s) => [
+        s,
+        outcome.results.filter((r) => r.status === s).length,
+      ]),
+    );
     res.status(statusFor(outcome.results)).json({ ...outcome, counts });
   });
 

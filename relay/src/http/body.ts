@@ -16,7 +16,12 @@ export function signedBody(limit: number): RequestHandler[] {
         try {
           req.body = JSON.parse(text) as unknown;
         } catch (error) {
-          return next(new CdsError('ERR_MALFORMED', `request body is not valid JSON: ${(error as Error).message}`));
+          return next(
+            new CdsError(
+              'ERR_MALFORMED',
+              `request body is not valid JSON: ${(error as Error).message}`,
+            ),
+          );
         }
       } else {
         req.body = text;

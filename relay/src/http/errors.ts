@@ -24,9 +24,12 @@ function fromBodyParser(error: unknown): CdsError | undefined {
   const type = (error as { type?: unknown })?.type;
   if (type === 'entity.too.large') {
     const limit = (error as { limit?: number }).limit;
-    return new CdsError('ERR_TOO_LARGE', `request body is larger than the limit of ${limit} bytes: split the batch`);
+    return new CdsError(
+      'ERR_TOO_LARGE',
+      `request body is larger than the limit of ${limit} bytes: split the batch`,
+    );
   }
-  if (typeof type === 'string' && type.startsWith('encoding') || type === 'charset.unsupported') {
+  if ((typeof type === 'string' && type.startsWith('encoding')) || type === 'charset.unsupported') {
     return new CdsError('ERR_MALFORMED', `request body encoding is not supported: send UTF-8`);
   }
   return undefined;
@@ -37,11 +40,14 @@ export function errorHandler(onInternal: (error: unknown) => void): ErrorRequest
   return (error, _req, res, _next) => {
     const failure = fromBodyParser(error) ?? toCdsError(error);
     if (failure.code === 'ERR_INTERNAL') onInternal(error);
-    const message = failure.code === 'ERR_INTERNAL' ? 'internal error: see the relay log' : failure.message;
+    const message =
+      failure.code === 'ERR_INTERNAL' ? 'internal error: see the relay log' : failure.message;
     res.status(HTTP_STATUS[failure.code]).json({ error: { code: failure.code, message } });
   };
 }
 
 export const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.path}` } });
+  res
+    .status(404)
+    .json({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.path}` } });
 };

@@ -20,7 +20,10 @@ export interface InclusionProof {
  * batch the Merkle path from the decision to the root sealed in the chain. `cds audit verify`
  * checks the chain itself; this shows one event's place in it.
  */
-export async function proveEvent(store: Store, eventId: string): Promise<InclusionProof | undefined> {
+export async function proveEvent(
+  store: Store,
+  eventId: string,
+): Promise<InclusionProof | undefined> {
   const decision = await store.db
     .selectFrom('audit')
     .selectAll()
@@ -30,20 +33,38 @@ export async function proveEvent(store: Store, eventId: string): Promise<Inclusi
     .orderBy('seq', 'desc')
     .executeTakeFirst();
   if (!decision) return undefined;
-  const checks: InclusionProof['checks'] = { decisionHash: auditRecordHash(decision) === decision.hash };
-  const seals = await store.db.selectFrom('audit').selectAll().where('action', '=', 'batch.sealed').where('seq', '>', decision.seq).orderBy('seq').limit(50).execute();
-  const seal = seals.find((s) => (JSON.parse(s.detail) as { eventIds: string[] }).eventIds.includes(eventId));
+  const checks: InclusionProof['checks'] = {
+    decisionHash: auditRecordHash(decision) === decision.hash,
+  };
+  const seals = await store.db
+    .selectFrom('audit')
+    .selectAll()
+    .where('action', '=', 'batch.sealed')
+    .where('seq', '>', decision.seq)
+    .orderBy('seq')
+    .limit(50)
+    .execute();
+  const seal = seals.find((s) =>
+    (JSON.parse(s.detail) as { eventIds: string[] }).eventIds.includes(eventId),
+  );
   let batch: InclusionProof['batch'];
   if (seal) {
     const detail = JSON.parse(seal.detail) as { root: string; eventIds: string[] };
-    const records = await store.db.selectFrom('audit').select(['subject', 'hash', 'seq']).where('subject', 'in', detail.eventIds).where('seq', '<', seal.seq).orderBy('seq').execute();
+    const records = await store.db
+      .selectFrom('audit')
+      .select(['subject', 'hash', 'seq'])
+      .where('subject', 'in', detail.eventIds)
+      .where('seq', '<', seal.seq)
+      .orderBy('seq')
+      .execute();
     const hashOf = new Map(records.map((r) => [r.subject, r.hash]));
     const leaves = detail.eventIds.map((id) => decisionLeaf(id, hashOf.get(id) ?? ''));
     const index = detail.eventIds.indexOf(eventId);
     const leaf = decisionLeaf(eventId, decision.hash);
     const proof = merkleProof(leaves, index);
     batch = { batchId: seal.subject, sealSeq: seal.seq, root: detail.root, leaf, proof };
-    checks.merkle = merkleRoot(leaves) === detail.root && verifyMerkleProof(leaf, proof, detail.root);
+    checks.merkle =
+      merkleRoot(leaves) === detail.root && verifyMerkleProof(leaf, proof, detail.root);
     checks.sealHash = auditRecordHash(seal) === seal.hash;
   }
   return { eventId, decision, batch, checks, valid: Object.values(checks).every(Boolean) };

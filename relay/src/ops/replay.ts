@@ -34,16 +34,30 @@ export async function replayWindow(
     .where('received_at', '>=', window.since)
     .where('received_at', '<', window.until)
     .where('state', 'in', states);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  const { total } = await base
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
   let done = 0;
   for (;;) {
     const page = await base.select(['id', 'tier']).orderBy('received_at').limit(PAGE).execute();
     if (page.length === 0) break;
     const ids = page.map((e) => e.id);
     await writeTransaction(store, async (trx) => {
-      await trx.updateTable('events').set({ state: 'accepted', reason: `replayed by ${actor}`, updated_at: Date.now() }).where('id', 'in', ids).execute();
-      await trx.deleteFrom('deliveries').where('event_id', 'in', ids).where('status', '!=', 'delivered').execute();
-      await appendAudit(trx, store.dialect, ids.map((id) => ({ actor, action: 'event.replayed', subject: id, detail: { window } })));
+      await trx
+        .updateTable('events')
+        .set({ state: 'accepted', reason: `replayed by ${actor}`, updated_at: Date.now() })
+        .where('id', 'in', ids)
+        .execute();
+      await trx
+        .deleteFrom('deliveries')
+        .where('event_id', 'in', ids)
+        .where('status', '!=', 'delivered')
+        .execute();
+      await appendAudit(
+        trx,
+        store.dialect,
+        ids.map((id) => ({ actor, action: 'event.replayed', subject: id, detail: { window } })),
+      );
     });
     const tiers = new Map(page.map((e) => [e.id, e.tier as Tier]));
     await queues.enqueueDecisions(page, (id) => tiers.get(id)!);

@@ -42,14 +42,24 @@ export interface DecideOutcome {
   seal?: { batchId: string; root: string; count: number };
 }
 
-const STATE_OF: Record<Action, EventState> = { apply: 'delivering', stale: 'stale', override: 'overridden', conflict: 'conflict' };
+const STATE_OF: Record<Action, EventState> = {
+  apply: 'delivering',
+  stale: 'stale',
+  override: 'overridden',
+  conflict: 'conflict',
+};
 
 /** The Merkle leaf of one decision: binds the event id to its audit record. */
 export function decisionLeaf(eventId: string, auditHash: string): string {
   return createHash('sha256').update(`${eventId}:${auditHash}`).digest('hex');
 }
 
-async function decideOne(trx: Transaction<Database>, deps: DecideDeps, logged: LoggedEvent, audit: AuditEntry[]): Promise<EventDecision> {
+async function decideOne(
+  trx: Transaction<Database>,
+  deps: DecideDeps,
+  logged: LoggedEvent,
+  audit: AuditEntry[],
+): Promise<EventDecision> {
   const base = { eventId: logged.id, key: logged.key, tier: logged.tier };
   let canonical;
   try {
@@ -57,7 +67,12 @@ async function decideOne(trx: Transaction<Database>, deps: DecideDeps, logged: L
   } catch (error) {
     const failure = toCdsError(error);
     if (failure.code !== 'ERR_UNKNOWN_SCHEMA') throw failure;
-    audit.push({ actor: 'worker', action: 'event.parked', subject: logged.id, detail: { key: logged.key, reason: failure.message } });
+    audit.push({
+      actor: 'worker',
+      action: 'event.parked',
+      subject: logged.id,
+      detail: { key: logged.key, reason: failure.message },
+    });
     return { ...base, action: 'parked', state: 'parked', reason: failure.message };
   }
   const policy = deps.policies[canonical.entity];
@@ -73,14 +88,27 @@ async function decideOne(trx: Transaction<Database>, deps: DecideDeps, logged: L
     lastEventId: canonical.id,
   });
   if (decision.action === 'conflict') {
-    const heads = Object.values(decision.next.registers).flat().map((head) => head.eventId);
-    await openConflict(trx, { key: canonical.key, entity: canonical.entity, eventIds: [...new Set(heads)] });
+    const heads = Object.values(decision.next.registers)
+      .flat()
+      .map((head) => head.eventId);
+    await openConflict(trx, {
+      key: canonical.key,
+      entity: canonical.entity,
+      eventIds: [...new Set(heads)],
+    });
   } else if (resolved.status === 'resolved') {
     await settleConflicts(trx, canonical.key, `settled by event ${canonical.id}`);
   }
   if (decision.conflictingFields.length > 0) {
-    const ids = decision.conflictingFields.flatMap((f) => (decision.next.registers[f] ?? []).map((h) => h.eventId));
-    await openConflict(trx, { key: canonical.key, entity: canonical.entity, eventIds: [...new Set(ids)], fields: decision.conflictingFields });
+    const ids = decision.conflictingFields.flatMap((f) =>
+      (decision.next.registers[f] ?? []).map((h) => h.eventId),
+    );
+    await openConflict(trx, {
+      key: canonical.key,
+      entity: canonical.entity,
+      eventIds: [...new Set(ids)],
+      fields: decision.conflictingFields,
+    });
   }
   let state = STATE_OF[decision.action];
   if (state === 'delivering' && deps.targets.length === 0) state = 'applied';
@@ -88,7 +116,13 @@ async function decideOne(trx: Transaction<Database>, deps: DecideDeps, logged: L
     actor: 'worker',
     action: `event.${decision.action}`,
     subject: canonical.id,
-    detail: { key: canonical.key, entity: canonical.entity, source: canonical.source, vv: canonical.vv, reason: decision.reason },
+    detail: {
+      key: canonical.key,
+      entity: canonical.entity,
+      source: canonical.source,
+      vv: canonical.vv,
+      reason: decision.reason,
+    },
   });
   return { ...base, action: decision.action, state, reason: decision.reason };
 }
@@ -100,10 +134,16 @@ async function decideOne(trx: Transaction<Database>, deps: DecideDeps, logged: L
  * (idempotent under retries and duplicate jobs). With `batchId`, the batch is sealed with a Merkle
  * root in the audit log.
  */
-export async function decideEvents(deps: DecideDeps, eventIds: readonly string[], batchId?: string): Promise<DecideOutcome> {
+export async function decideEvents(
+  deps: DecideDeps,
+  eventIds: readonly string[],
+  batchId?: string,
+): Promise<DecideOutcome> {
   // A single event is delivered under its own id; a background batch under the batch id.
   return writeTransaction(deps.store, async (trx) => {
-    const events = (await getEvents(trx, eventIds)).filter((e) => e.state === 'accepted').sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1));
+    const events = (await getEvents(trx, eventIds))
+      .filter((e) => e.state === 'accepted')
+      .sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1));
     const audit: AuditEntry[] = [];
     const decisions: EventDecision[] = [];
     for (const logged of events) decisions.push(await decideOne(trx, deps, logged, audit));
@@ -113,7 +153,13 @@ export async function decideEvents(deps: DecideDeps, eventIds: readonly string[]
       const group = decisions.filter((d) => d.state === state);
       // One reason per event, so group by reason as well to keep updates multi-row.
       for (const reason of new Set(group.map((d) => d.reason))) {
-        await setEventState(trx, group.filter((d) => d.reason === reason).map((d) => d.eventId), state, reason, now);
+        await setEventState(
+          trx,
+          group.filter((d) => d.reason === reason).map((d) => d.eventId),
+          state,
+          reason,
+          now,
+        );
       }
     }
     const toDeliver = decisions.filter((d) => d.state === 'delivering').map((d) => d.eventId);
@@ -131,7 +177,11 @@ export async function decideEvents(deps: DecideDeps, eventIds: readonly string[]
           created_at: now,
           updated_at: now,
         }));
-        await trx.insertInto('deliveries').values(rows).onConflict((oc) => oc.columns(['event_id', 'target']).doNothing()).execute();
+        await trx
+          .insertInto('deliveries')
+          .values(rows)
+          .onConflict((oc) => oc.columns(['event_id', 'target']).doNothing())
+          .execute();
       }
     }
     const records = await appendAudit(trx, deps.store.dialect, audit, now);
@@ -140,9 +190,23 @@ export async function decideEvents(deps: DecideDeps, eventIds: readonly string[]
       const hashOf = new Map(records.map((r) => [r.subject, r.hash]));
       const leaves = decisions.map((d) => decisionLeaf(d.eventId, hashOf.get(d.eventId)!));
       seal = { batchId, root: merkleRoot(leaves), count: leaves.length };
-      await appendAudit(trx, deps.store.dialect, [
-        { actor: 'worker', action: 'batch.sealed', subject: batchId, detail: { root: seal.root, count: seal.count, eventIds: decisions.map((d) => d.eventId) } },
-      ], now);
+      await appendAudit(
+        trx,
+        deps.store.dialect,
+        [
+          {
+            actor: 'worker',
+            action: 'batch.sealed',
+            subject: batchId,
+            detail: {
+              root: seal.root,
+              count: seal.count,
+              eventIds: decisions.map((d) => d.eventId),
+            },
+          },
+        ],
+        now,
+      );
     }
     return { decisions, toDeliver, seal };
   });

@@ -12,7 +12,11 @@ export interface DeliverDeps {
 }
 
 /** The events of a job still pending for this target: retries skip what already went through. */
-async function pendingEventIds(store: Store, target: string, eventIds: readonly string[]): Promise<string[]> {
+async function pendingEventIds(
+  store: Store,
+  target: string,
+  eventIds: readonly string[],
+): Promise<string[]> {
   if (eventIds.length === 0) return [];
   const rows = await store.db
     .selectFrom('deliveries')
@@ -31,21 +35,44 @@ async function pendingEventIds(store: Store, target: string, eventIds: readonly 
 async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<DeliveryItem[]> {
   const events = await getEvents(deps.store.db, eventIds);
   const keys = [...new Set(events.map((e) => e.key))];
-  const states = await deps.store.db.selectFrom('sync_state').select(['key', 'entity', 'state']).where('key', 'in', keys).execute();
+  const states = await deps.store.db
+    .selectFrom('sync_state')
+    .select(['key', 'entity', 'state'])
+    .where('key', 'in', keys)
+    .execute();
   const valueOf = new Map(
-    states.map((row) => [row.key, resolveState(deps.policies[row.entity as EntityType], JSON.parse(row.state) as EntityState).value]),
+    states.map((row) => [
+      row.key,
+      resolveState(deps.policies[row.entity as EntityType], JSON.parse(row.state) as EntityState)
+        .value,
+    ]),
   );
-  return events.map((e) => ({ eventId: e.id, entity: e.entity, key: e.key, op: e.event.op, value: valueOf.get(e.key) ?? null }));
+  return events.map((e) => ({
+    eventId: e.id,
+    entity: e.entity,
+    key: e.key,
+    op: e.event.op,
+    value: valueOf.get(e.key) ?? null,
+  }));
 }
 
 /**
  * Delivers a job's pending events to one target and records success: the deliveries, the events
  * every target now has ('applied'), and one audit record. Throws the connector's TargetError.
  */
-export async function deliverToTarget(deps: DeliverDeps, connector: Connector, job: DeliverJob): Promise<number> {
+export async function deliverToTarget(
+  deps: DeliverDeps,
+  connector: Connector,
+  job: DeliverJob,
+): Promise<number> {
   const pending = await pendingEventIds(deps.store, connector.name, job.eventIds);
   if (pending.length === 0) return 0;
-  await connector.deliver({ id: job.deliveryId, tier: job.tier, eventIds: pending, items: await itemsFor(deps, pending) });
+  await connector.deliver({
+    id: job.deliveryId,
+    tier: job.tier,
+    eventIds: pending,
+    items: await itemsFor(deps, pending),
+  });
   await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
     await trx
@@ -63,10 +90,20 @@ export async function deliverToTarget(deps: DeliverDeps, connector: Connector, j
     const waiting = new Set(unfinished.map((r) => r.event_id));
     const done = pending.filter((id) => !waiting.has(id));
     if (done.length > 0) {
-      await trx.updateTable('events').set({ state: 'applied', updated_at: now }).where('id', 'in', done).where('state', '=', 'delivering').execute();
+      await trx
+        .updateTable('events')
+        .set({ state: 'applied', updated_at: now })
+        .where('id', 'in', done)
+        .where('state', '=', 'delivering')
+        .execute();
     }
     await appendAudit(trx, deps.store.dialect, [
-      { actor: 'worker', action: 'delivery.done', subject: job.deliveryId, detail: { target: connector.name, eventIds: pending } },
+      {
+        actor: 'worker',
+        action: 'delivery.done',
+        subject: job.deliveryId,
+        detail: { target: connector.name, eventIds: pending },
+      },
     ]);
   });
   return pending.length;
@@ -83,27 +120,67 @@ export async function recordDeliveryFailure(
   await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
     const pending = (
-      await trx.selectFrom('deliveries').select('event_id').where('target', '=', target).where('status', '=', 'pending').where('event_id', 'in', job.eventIds).execute()
+      await trx
+        .selectFrom('deliveries')
+        .select('event_id')
+        .where('target', '=', target)
+        .where('status', '=', 'pending')
+        .where('event_id', 'in', job.eventIds)
+        .execute()
     ).map((r) => r.event_id);
     if (pending.length === 0) return;
     await trx
       .updateTable('deliveries')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error, updated_at: now, status: final ? 'dead' : 'pending' }))
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        last_error: error,
+        updated_at: now,
+        status: final ? 'dead' : 'pending',
+      }))
       .where('target', '=', target)
       .where('event_id', 'in', pending)
       .execute();
     if (!final) return;
-    const attempts = await trx.selectFrom('deliveries').select(['event_id', 'attempts']).where('target', '=', target).where('event_id', 'in', pending).execute();
+    const attempts = await trx
+      .selectFrom('deliveries')
+      .select(['event_id', 'attempts'])
+      .where('target', '=', target)
+      .where('event_id', 'in', pending)
+      .execute();
     for (const row of attempts) {
       await trx
         .insertInto('dead_letters')
-        .values({ event_id: row.event_id, target, last_error: error, attempts: row.attempts, status: 'open', created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['event_id', 'target']).doUpdateSet({ last_error: error, attempts: row.attempts, status: 'open', updated_at: now }))
+        .values({
+          event_id: row.event_id,
+          target,
+          last_error: error,
+          attempts: row.attempts,
+          status: 'open',
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['event_id', 'target']).doUpdateSet({
+            last_error: error,
+            attempts: row.attempts,
+            status: 'open',
+            updated_at: now,
+          }),
+        )
         .execute();
     }
-    await trx.updateTable('events').set({ state: 'dead', reason: `delivery to ${target} failed: ${error}`, updated_at: now }).where('id', 'in', pending).execute();
+    await trx
+      .updateTable('events')
+      .set({ state: 'dead', reason: `delivery to ${target} failed: ${error}`, updated_at: now })
+      .where('id', 'in', pending)
+      .execute();
     await appendAudit(trx, deps.store.dialect, [
-      { actor: 'worker', action: 'delivery.dead', subject: job.deliveryId, detail: { target, eventIds: pending, error } },
+      {
+        actor: 'worker',
+        action: 'delivery.dead',
+        subject: job.deliveryId,
+        detail: { target, eventIds: pending, error },
+      },
     ]);
   });
 }

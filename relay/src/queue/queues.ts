@@ -61,14 +61,20 @@ export class RelayQueues {
   deliver(target: string): Queue<DeliverJob> {
     let queue = this.deliverQueues.get(target);
     if (!queue) {
-      queue = new Queue<DeliverJob>(QUEUE_NAMES.deliver(target), { connection: this.connection, prefix: this.prefix });
+      queue = new Queue<DeliverJob>(QUEUE_NAMES.deliver(target), {
+        connection: this.connection,
+        prefix: this.prefix,
+      });
       this.deliverQueues.set(target, queue);
     }
     return queue;
   }
 
   /** One decision job per event, job id = event id, so adding it twice is harmless. */
-  async enqueueDecisions(events: readonly Pick<SyncEvent, 'id'>[], tierOf: (id: string) => Tier): Promise<void> {
+  async enqueueDecisions(
+    events: readonly Pick<SyncEvent, 'id'>[],
+    tierOf: (id: string) => Tier,
+  ): Promise<void> {
     const byTier = new Map<QueuedTier, string[]>();
     for (const { id } of events) {
       const tier = tierOf(id);
@@ -76,8 +82,19 @@ export class RelayQueues {
       byTier.set(tier, [...(byTier.get(tier) ?? []), id]);
     }
     for (const [tier, ids] of byTier) {
-      const opts: JobsOptions = { removeOnComplete: true, removeOnFail: KEEP_FAILED, attempts: 5, backoff: { type: 'exponential', delay: 200, jitter: 0.5 } };
-      await this.decide[tier].addBulk(ids.map((id) => ({ name: 'decide', data: { eventIds: [id] }, opts: { ...opts, jobId: id } })));
+      const opts: JobsOptions = {
+        removeOnComplete: true,
+        removeOnFail: KEEP_FAILED,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
+      };
+      await this.decide[tier].addBulk(
+        ids.map((id) => ({
+          name: 'decide',
+          data: { eventIds: [id] },
+          opts: { ...opts, jobId: id },
+        })),
+      );
     }
   }
 
@@ -98,7 +115,11 @@ export class RelayQueues {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const queues = [...Object.values(this.decide), this.background, ...this.deliverQueues.values()];
+      const queues = [
+        ...Object.values(this.decide),
+        this.background,
+        ...this.deliverQueues.values(),
+      ];
       for (const queue of queues) await queue.close().catch(() => undefined);
     })();
     return this.closing;

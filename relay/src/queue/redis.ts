@@ -10,7 +10,11 @@ export function workerConnection(url: string): Redis {
 }
 
 export function producerConnection(url: string): Redis {
-  const options: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 };
+  const options: RedisOptions = {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+  };
   const redis = new Redis(url, options);
   redis.on('error', () => undefined); // reported where a command fails; no unhandled 'error' events
   return redis;

@@ -20,22 +20,51 @@ export async function openConflict(
     .where('fields', '=', fields)
     .executeTakeFirst();
   if (existing) {
-    await trx.updateTable('conflicts').set({ event_ids: JSON.stringify(conflict.eventIds) }).where('id', '=', existing.id).execute();
+    await trx
+      .updateTable('conflicts')
+      .set({ event_ids: JSON.stringify(conflict.eventIds) })
+      .where('id', '=', existing.id)
+      .execute();
     return existing.id;
   }
   const id = uuidv7();
   await trx
     .insertInto('conflicts')
-    .values({ id, key: conflict.key, entity: conflict.entity, event_ids: JSON.stringify(conflict.eventIds), fields, status: 'open', resolution: null, created_at: now, resolved_at: null })
+    .values({
+      id,
+      key: conflict.key,
+      entity: conflict.entity,
+      event_ids: JSON.stringify(conflict.eventIds),
+      fields,
+      status: 'open',
+      resolution: null,
+      created_at: now,
+      resolved_at: null,
+    })
     .execute();
   return id;
 }
 
 /** Closes the open whole-entity conflicts of a key that a newer version has settled. */
-export async function settleConflicts(trx: Transaction<Database>, key: string, resolution: string, now = Date.now()): Promise<string[]> {
-  const open = await trx.selectFrom('conflicts').select('id').where('key', '=', key).where('status', '=', 'open').where('fields', '=', '[]').execute();
+export async function settleConflicts(
+  trx: Transaction<Database>,
+  key: string,
+  resolution: string,
+  now = Date.now(),
+): Promise<string[]> {
+  const open = await trx
+    .selectFrom('conflicts')
+    .select('id')
+    .where('key', '=', key)
+    .where('status', '=', 'open')
+    .where('fields', '=', '[]')
+    .execute();
   if (open.length === 0) return [];
   const ids = open.map((row) => row.id);
-  await trx.updateTable('conflicts').set({ status: 'resolved', resolution, resolved_at: now }).where('id', 'in', ids).execute();
+  await trx
+    .updateTable('conflicts')
+    .set({ status: 'resolved', resolution, resolved_at: now })
+    .where('id', 'in', ids)
+    .execute();
   return ids;
 }

@@ -20,25 +20,31 @@ const INSERT_CHUNK = 250;
  * Writes events to the log in multi-row inserts; an id already logged is left as it is (the id is
  * the idempotency key). Returns the ids this call inserted: the rest were duplicates.
  */
-export async function logEvents(db: Db, entries: readonly LogEntry[], now = Date.now()): Promise<Set<string>> {
+export async function logEvents(
+  db: Db,
+  entries: readonly LogEntry[],
+  now = Date.now(),
+): Promise<Set<string>> {
   const inserted = new Set<string>();
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
-    const rows: EventsTable[] = entries.slice(i, i + INSERT_CHUNK).map(({ event, producer, tier, state, reason }) => ({
-      id: event.id,
-      source: event.source,
-      producer,
-      entity: event.entity,
-      key: event.key,
-      op: event.op,
-      tier,
-      schema: event.schema,
-      body: JSON.stringify(event),
-      state,
-      reason: reason ?? null,
-      attempts: 0,
-      received_at: now,
-      updated_at: now,
-    }));
+    const rows: EventsTable[] = entries
+      .slice(i, i + INSERT_CHUNK)
+      .map(({ event, producer, tier, state, reason }) => ({
+        id: event.id,
+        source: event.source,
+        producer,
+        entity: event.entity,
+        key: event.key,
+        op: event.op,
+        tier,
+        schema: event.schema,
+        body: JSON.stringify(event),
+        state,
+        reason: reason ?? null,
+        attempts: 0,
+        received_at: now,
+        updated_at: now,
+      }));
     const result = await db
       .insertInto('events')
       .values(rows)
@@ -76,7 +82,11 @@ function withEvent(row: EventsTable): LoggedEvent {
 
 export async function getEvents(db: Db, ids: readonly string[]): Promise<LoggedEvent[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('events').selectAll().where('id', 'in', [...ids]).execute();
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
   return rows.map(withEvent);
 }
 
@@ -84,7 +94,12 @@ export async function getEvents(db: Db, ids: readonly string[]): Promise<LoggedE
  * Events logged but not finished that have not moved for `idleMs`: after a Redis flush or crash
  * they are in no queue any more, and the sweeper queues them again (oldest first).
  */
-export async function findUnfinished(db: Db, idleMs: number, limit: number, now = Date.now()): Promise<LoggedEvent[]> {
+export async function findUnfinished(
+  db: Db,
+  idleMs: number,
+  limit: number,
+  now = Date.now(),
+): Promise<LoggedEvent[]> {
   const rows = await db
     .selectFrom('events')
     .selectAll()

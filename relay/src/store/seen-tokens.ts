@@ -10,7 +10,12 @@ export class DbSeenStore implements SeenStore {
     const inserted = await this.store.db
       .insertInto('seen_tokens')
       .values({ jti, expires_at: now + ttlMs })
-      .onConflict((oc) => oc.column('jti').doUpdateSet({ expires_at: now + ttlMs }).where('seen_tokens.expires_at', '<=', now))
+      .onConflict((oc) =>
+        oc
+          .column('jti')
+          .doUpdateSet({ expires_at: now + ttlMs })
+          .where('seen_tokens.expires_at', '<=', now),
+      )
       .returning('jti')
       .executeTakeFirst();
     return inserted !== undefined;
@@ -18,7 +23,10 @@ export class DbSeenStore implements SeenStore {
 
   /** Forgets token ids whose window has passed. */
   async prune(now = Date.now()): Promise<number> {
-    const result = await this.store.db.deleteFrom('seen_tokens').where('expires_at', '<=', now).executeTakeFirst();
+    const result = await this.store.db
+      .deleteFrom('seen_tokens')
+      .where('expires_at', '<=', now)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

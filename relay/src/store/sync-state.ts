@@ -4,7 +4,11 @@ import type { DialectName } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 
 /** Reads an entity's stored state, locking its row on PostgreSQL until the transaction ends. */
-export async function loadSyncState(trx: Transaction<Database>, dialect: DialectName, key: string): Promise<EntityState | undefined> {
+export async function loadSyncState(
+  trx: Transaction<Database>,
+  dialect: DialectName,
+  key: string,
+): Promise<EntityState | undefined> {
   let query = trx.selectFrom('sync_state').select('state').where('key', '=', key);
   if (dialect === 'postgres') query = query.forUpdate();
   const row = await query.executeTakeFirst();
@@ -20,7 +24,11 @@ export interface SyncStateWrite {
   lastEventId: string;
 }
 
-export async function saveSyncState(trx: Transaction<Database>, write: SyncStateWrite, now = Date.now()): Promise<void> {
+export async function saveSyncState(
+  trx: Transaction<Database>,
+  write: SyncStateWrite,
+  now = Date.now(),
+): Promise<void> {
   const row = {
     key: write.key,
     entity: write.entity,
@@ -33,6 +41,14 @@ export async function saveSyncState(trx: Transaction<Database>, write: SyncState
   await trx
     .insertInto('sync_state')
     .values(row)
-    .onConflict((oc) => oc.column('key').doUpdateSet({ state: row.state, status: row.status, reason: row.reason, last_event_id: row.last_event_id, updated_at: now }))
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({
+        state: row.state,
+        status: row.status,
+        reason: row.reason,
+        last_event_id: row.last_event_id,
+        updated_at: now,
+      }),
+    )
     .execute();
 }

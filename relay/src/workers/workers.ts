@@ -8,7 +8,14 @@ import { isTargetError, type Connector } from '../connectors/connector.js';
 import type { Logger } from '../log.js';
 import { decideEvents, type DecideOutcome } from '../processors/decide.js';
 import { deliverToTarget, recordDeliveryFailure } from '../processors/deliver.js';
-import { QUEUE_NAMES, QUEUED_TIERS, type DecideJob, type DeliverJob, type RelayQueues, type RetryPolicy } from '../queue/queues.js';
+import {
+  QUEUE_NAMES,
+  QUEUED_TIERS,
+  type DecideJob,
+  type DeliverJob,
+  type RelayQueues,
+  type RetryPolicy,
+} from '../queue/queues.js';
 import { workerConnection, closeConnection } from '../queue/redis.js';
 import { backgroundEventIds } from '../store/events.js';
 
@@ -28,7 +35,13 @@ export interface WorkerDeps {
   /** How often BullMQ looks for jobs of crashed workers. @defaultValue 30_000 */
   stalledIntervalMs?: number;
   /** Called after each decision and delivery, for the status stream. */
-  onChange?: (change: { type: 'event'; id: string; key?: string; state: string; reason?: string | null }) => void;
+  onChange?: (change: {
+    type: 'event';
+    id: string;
+    key?: string;
+    state: string;
+    reason?: string | null;
+  }) => void;
 }
 
 /** Events a background run takes at most at once. */
@@ -49,16 +62,28 @@ export class RelayWorkers {
   start(): void {
     const { deps } = this;
     for (const tier of QUEUED_TIERS) {
-      this.add(QUEUE_NAMES.decide(tier), (job: Job<DecideJob>) => this.decide(job.data.eventIds), deps.concurrency ?? 16);
+      this.add(
+        QUEUE_NAMES.decide(tier),
+        (job: Job<DecideJob>) => this.decide(job.data.eventIds),
+        deps.concurrency ?? 16,
+      );
     }
     this.add(QUEUE_NAMES.background, () => this.runBackgroundBatch(), 1);
     for (const connector of deps.connectors) {
       this.breakers.set(connector.name, new CircuitBreaker(deps.breaker));
-      this.add(QUEUE_NAMES.deliver(connector.name), (job: Job<DeliverJob>) => this.deliver(connector, job), deps.concurrency ?? 16);
+      this.add(
+        QUEUE_NAMES.deliver(connector.name),
+        (job: Job<DeliverJob>) => this.deliver(connector, job),
+        deps.concurrency ?? 16,
+      );
     }
   }
 
-  private add<T>(name: string, processor: (job: Job<T>) => Promise<unknown>, concurrency: number): void {
+  private add<T>(
+    name: string,
+    processor: (job: Job<T>) => Promise<unknown>,
+    concurrency: number,
+  ): void {
     const connection = workerConnection(this.deps.redisUrl);
     this.connections.push(connection);
     const worker = new Worker<T>(name, processor, {
@@ -69,22 +94,48 @@ export class RelayWorkers {
       // A crash mid-job is not the job's fault: let it be picked up again many times.
       maxStalledCount: 100,
     });
-    worker.on('error', (error) => this.deps.logger.warn({ err: error, queue: name }, 'worker error'));
-    worker.on('failed', (job, error) => this.deps.logger.debug({ queue: name, job: job?.id, err: error.message }, 'job attempt failed'));
+    worker.on('error', (error) =>
+      this.deps.logger.warn({ err: error, queue: name }, 'worker error'),
+    );
+    worker.on('failed', (job, error) =>
+      this.deps.logger.debug(
+        { queue: name, job: job?.id, err: error.message },
+        'job attempt failed',
+      ),
+    );
     this.workers.push(worker);
   }
 
   private async decide(eventIds: string[], batchId?: string): Promise<DecideOutcome> {
     const { deps } = this;
-    const outcome = await decideEvents({ ...deps, targets: deps.connectors.map((c) => c.name) }, eventIds, batchId);
-    for (const d of outcome.decisions) deps.onChange?.({ type: 'event', id: d.eventId, key: d.key, state: d.state, reason: d.reason });
+    const outcome = await decideEvents(
+      { ...deps, targets: deps.connectors.map((c) => c.name) },
+      eventIds,
+      batchId,
+    );
+    for (const d of outcome.decisions)
+      deps.onChange?.({
+        type: 'event',
+        id: d.eventId,
+        key: d.key,
+        state: d.state,
+        reason: d.reason,
+      });
     if (outcome.toDeliver.length > 0) {
       for (const connector of deps.connectors) {
         if (batchId) {
-          await deps.queues.enqueueDelivery(connector.name, { deliveryId: batchId, tier: 'background', eventIds: outcome.toDeliver });
+          await deps.queues.enqueueDelivery(connector.name, {
+            deliveryId: batchId,
+            tier: 'background',
+            eventIds: outcome.toDeliver,
+          });
         } else {
           for (const d of outcome.decisions.filter((x) => x.state === 'delivering')) {
-            await deps.queues.enqueueDelivery(connector.name, { deliveryId: d.eventId, tier: d.tier as Tier, eventIds: [d.eventId] });
+            await deps.queues.enqueueDelivery(connector.name, {
+              deliveryId: d.eventId,
+              tier: d.tier as Tier,
+              eventIds: [d.eventId],
+            });
           }
         }
       }
@@ -125,7 +176,8 @@ export class RelayWorkers {
       const final = !error.retryable || attempts + 1 >= deps.retry.attempts;
       await recordDeliveryFailure(deps, connector.name, job.data, error.message, final);
       if (final) {
-        for (const id of job.data.eventIds) deps.onChange?.({ type: 'event', id, state: 'dead', reason: error.message });
+        for (const id of job.data.eventIds)
+          deps.onChange?.({ type: 'event', id, state: 'dead', reason: error.message });
         return 0; // in the dead letters now: nothing left for BullMQ to retry
       }
       if (error.retryAfterMs !== undefined) {

@@ -9,18 +9,24 @@ describe('Merkle batch seals', () => {
     fc.assert(
       fc.property(fc.array(hexLeaf, { minLength: 1, maxLength: 40 }), (leaves) => {
         const root = merkleRoot(leaves);
-        leaves.forEach((leaf, index) => assert.ok(verifyMerkleProof(leaf, merkleProof(leaves, index), root)));
+        leaves.forEach((leaf, index) =>
+          assert.ok(verifyMerkleProof(leaf, merkleProof(leaves, index), root)),
+        );
       }),
     );
   });
 
   it('reject a leaf that is not in the tree', () => {
     fc.assert(
-      fc.property(fc.array(hexLeaf, { minLength: 1, maxLength: 20 }), hexLeaf, (leaves, stranger) => {
-        fc.pre(!leaves.includes(stranger));
-        const root = merkleRoot(leaves);
-        assert.equal(verifyMerkleProof(stranger, merkleProof(leaves, 0), root), false);
-      }),
+      fc.property(
+        fc.array(hexLeaf, { minLength: 1, maxLength: 20 }),
+        hexLeaf,
+        (leaves, stranger) => {
+          fc.pre(!leaves.includes(stranger));
+          const root = merkleRoot(leaves);
+          assert.equal(verifyMerkleProof(stranger, merkleProof(leaves, 0), root), false);
+        },
+      ),
     );
   });
 

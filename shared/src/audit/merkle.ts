@@ -40,7 +40,8 @@ export function merkleProof(leaves: readonly string[], index: number): MerkleSte
   let position = index;
   while (level.length > 1) {
     const sibling = position % 2 === 0 ? position + 1 : position - 1;
-    if (sibling < level.length) proof.push({ side: position % 2 === 0 ? 'right' : 'left', hash: level[sibling]! });
+    if (sibling < level.length)
+      proof.push({ side: position % 2 === 0 ? 'right' : 'left', hash: level[sibling]! });
     level = nextLevel(level);
     position = Math.floor(position / 2);
   }
@@ -48,8 +49,13 @@ export function merkleProof(leaves: readonly string[], index: number): MerkleSte
 }
 
 /** True when `leaf` with `proof` leads to `root`. */
-export function verifyMerkleProof(leaf: string, proof: readonly MerkleStep[], root: string): boolean {
+export function verifyMerkleProof(
+  leaf: string,
+  proof: readonly MerkleStep[],
+  root: string,
+): boolean {
   let hash = leafHash(leaf);
-  for (const step of proof) hash = step.side === 'left' ? nodeHash(step.hash, hash) : nodeHash(hash, step.hash);
+  for (const step of proof)
+    hash = step.side === 'left' ? nodeHash(step.hash, hash) : nodeHash(hash, step.hash);
   return hash === root;
 }

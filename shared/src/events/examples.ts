@@ -24,7 +24,11 @@ export interface ExampleOptions {
  * A valid, unsigned SyncEvent of `entity`; a different `seq` gives a different key. Used by
  * `cds example`, the demo, load tests and every test that needs a realistic event.
  */
-export function exampleEvent(entity: EntityType, seq: number, options: ExampleOptions = {}): SyncEvent {
+export function exampleEvent(
+  entity: EntityType,
+  seq: number,
+  options: ExampleOptions = {},
+): SyncEvent {
   const payload = EXAMPLE_V1[entity](seq) as Record<string, unknown>;
   const source = options.source ?? naturalSource(entity, payload);
   const keyOf = KEY_OF_V1[entity] as (p: Record<string, unknown>) => string;

@@ -37,14 +37,16 @@ export class MappingRegistry {
     if (this.versions.has(ref)) throw new InvalidConfig(`schema ${ref} is registered twice`);
     this.versions.set(ref, definition);
     const current = this.canonicalVersion.get(definition.entity) ?? 0;
-    if (definition.version > current) this.canonicalVersion.set(definition.entity, definition.version);
+    if (definition.version > current)
+      this.canonicalVersion.set(definition.entity, definition.version);
     return this;
   }
 
   /** The canonical schema reference of an entity, e.g. `grade@v2`. */
   canonicalSchema(entity: EntityType): string {
     const version = this.canonicalVersion.get(entity);
-    if (version === undefined) throw new UnknownSchema(`no schema is registered for entity ${entity}`);
+    if (version === undefined)
+      throw new UnknownSchema(`no schema is registered for entity ${entity}`);
     return `${entity}@v${version}`;
   }
 
@@ -80,9 +82,16 @@ export class MappingRegistry {
     }
     const expectedKey = step.keyOf?.(payload);
     if (expectedKey !== undefined && expectedKey !== event.key) {
-      throw new InvalidEvent(`key ${event.key} does not match the payload, which belongs to ${expectedKey}`);
+      throw new InvalidEvent(
+        `key ${event.key} does not match the payload, which belongs to ${expectedKey}`,
+      );
     }
-    return { ...event, payload, schema: `${event.entity}@v${canonical}`, sourceSchema: event.schema };
+    return {
+      ...event,
+      payload,
+      schema: `${event.entity}@v${canonical}`,
+      sourceSchema: event.schema,
+    };
   }
 
   private validate(definition: SchemaVersionDefinition, payload: unknown, ref: string): Payload {

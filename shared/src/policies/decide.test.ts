@@ -15,7 +15,15 @@ function change(
   op: 'upsert' | 'delete' = 'upsert',
 ): DecisionInput {
   nextId += 1;
-  return { id: `e${String(nextId).padStart(4, '0')}`, source, entity, op, vv, hlc: { wall: nextId, counter: 0, node: source }, payload };
+  return {
+    id: `e${String(nextId).padStart(4, '0')}`,
+    source,
+    entity,
+    op,
+    vv,
+    hlc: { wall: nextId, counter: 0, node: source },
+    payload,
+  };
 }
 
 function run(entity: EntityType, changes: DecisionInput[], policies = DEFAULT_POLICIES) {
@@ -62,7 +70,10 @@ describe('decide: the source-of-truth policy table', () => {
   it('acknowledges a duplicate delivery as stale', () => {
     const once = change('grade', 'canvas', { canvas: 1 }, { score: 1 });
     const { actions } = run('grade', [once, once]);
-    assert.deepEqual([actions[1]!.action, actions[1]!.reason], ['stale', 'already applied (duplicate delivery)']);
+    assert.deepEqual(
+      [actions[1]!.action, actions[1]!.reason],
+      ['stale', 'already applied (duplicate delivery)'],
+    );
   });
 
   for (const entity of CANVAS_WINS) {
@@ -73,7 +84,10 @@ describe('decide: the source-of-truth policy table', () => {
         const a = run(entity, [canvas, discourse]);
         const b = run(entity, [discourse, canvas]);
         assert.equal(a.actions[1]!.action, 'override');
-        assert.match(a.actions[1]!.reason, /overridden by concurrent canvas event .*: canvas is the source of truth/);
+        assert.match(
+          a.actions[1]!.reason,
+          /overridden by concurrent canvas event .*: canvas is the source of truth/,
+        );
         assert.equal(b.actions[1]!.action, 'apply');
         assert.match(b.actions[1]!.reason, /wins over concurrent discourse event/);
         assert.deepEqual(a.resolved.value, { v: 'canvas' });
@@ -108,12 +122,25 @@ describe('decide: the source-of-truth policy table', () => {
 
   describe('when a profile is edited concurrently on both sides', () => {
     it('merges field by field, each owner winning its fields, and records the true conflict', () => {
-      const canvas = change('profile', 'canvas', { canvas: 1 }, { canvas_user_id: '7', name: 'Ada Lovelace' });
-      const discourse = change('profile', 'discourse', { discourse: 1 }, { name: 'ada', bio_raw: 'Counts things.' });
+      const canvas = change(
+        'profile',
+        'canvas',
+        { canvas: 1 },
+        { canvas_user_id: '7', name: 'Ada Lovelace' },
+      );
+      const discourse = change(
+        'profile',
+        'discourse',
+        { discourse: 1 },
+        { name: 'ada', bio_raw: 'Counts things.' },
+      );
       const { actions, resolved } = run('profile', [canvas, discourse]);
       assert.equal(actions[1]!.action, 'apply');
       assert.deepEqual(actions[1]!.conflictingFields, ['name']);
-      assert.match(actions[1]!.reason, /name: override \(overridden by concurrent canvas event .*: canvas owns field name\)/);
+      assert.match(
+        actions[1]!.reason,
+        /name: override \(overridden by concurrent canvas event .*: canvas owns field name\)/,
+      );
       assert.deepEqual(resolved.value, { name: 'Ada Lovelace', bio_raw: 'Counts things.' });
     });
   });
@@ -127,7 +154,12 @@ describe('decide: the source-of-truth policy table', () => {
       assert.match(first.actions[1]!.reason, /never overwritten silently, a person must choose/);
       assert.equal(first.resolved.status, 'conflict');
 
-      const resolution = change('content_edit', 'manual', { canvas: 1, discourse: 1, manual: 1 }, { title: 'B' });
+      const resolution = change(
+        'content_edit',
+        'manual',
+        { canvas: 1, discourse: 1, manual: 1 },
+        { title: 'B' },
+      );
       const after = run('content_edit', [canvas, discourse, resolution]);
       assert.equal(after.actions[2]!.action, 'apply');
       assert.equal(after.resolved.status, 'resolved');
@@ -143,7 +175,10 @@ describe('decide: the source-of-truth policy table', () => {
 
   describe('institution overrides', () => {
     it('replace one entity policy and keep the rest', () => {
-      const table = resolvePolicies({ content_edit: { resolution: { kind: 'source', source: 'canvas' } }, grade: { tier: 'high' } });
+      const table = resolvePolicies({
+        content_edit: { resolution: { kind: 'source', source: 'canvas' } },
+        grade: { tier: 'high' },
+      });
       assert.deepEqual(table.content_edit.resolution, { kind: 'source', source: 'canvas' });
       assert.equal(table.content_edit.tier, 'background');
       assert.equal(table.grade.tier, 'high');
@@ -153,11 +188,13 @@ describe('decide: the source-of-truth policy table', () => {
     it('are refused with ERR_INVALID_CONFIG naming the wrong entry', () => {
       assert.throws(
         () => resolvePolicies({ grade: { tier: 'urgent' } }),
-        (error: Error & { code?: string }) => error.code === 'ERR_INVALID_CONFIG' && /grade\.tier/.test(error.message),
+        (error: Error & { code?: string }) =>
+          error.code === 'ERR_INVALID_CONFIG' && /grade\.tier/.test(error.message),
       );
       assert.throws(
         () => resolvePolicies({ homework: { tier: 'high' } }),
-        (error: Error & { code?: string }) => error.code === 'ERR_INVALID_CONFIG' && /homework/.test(error.message),
+        (error: Error & { code?: string }) =>
+          error.code === 'ERR_INVALID_CONFIG' && /homework/.test(error.message),
       );
     });
   });
@@ -171,16 +208,25 @@ function payloadArb(entity: EntityType): fc.Arbitrary<Record<string, unknown>> {
   if (entity === 'profile') {
     return fc
       .subarray([...PROFILE_FIELDS], { minLength: 1 })
-      .chain((fields) => fc.tuple(...fields.map((f) => fc.constantFrom(`${f}-a`, `${f}-b`))).map((values) => Object.fromEntries(fields.map((f, i) => [f, values[i]]))));
+      .chain((fields) =>
+        fc
+          .tuple(...fields.map((f) => fc.constantFrom(`${f}-a`, `${f}-b`)))
+          .map((values) => Object.fromEntries(fields.map((f, i) => [f, values[i]]))),
+      );
   }
-  if (entity === 'badge') return fc.record({ issuer: fc.constantFrom('canvas', 'discourse'), revoked: fc.boolean() });
+  if (entity === 'badge')
+    return fc.record({ issuer: fc.constantFrom('canvas', 'discourse'), revoked: fc.boolean() });
   return fc.record({ value: fc.nat({ max: 3 }) });
 }
 
 function eventsArb(entity: EntityType): fc.Arbitrary<DecisionInput[]> {
   const one = fc.record({
     source: fc.constantFrom<Source>('canvas', 'discourse', 'manual'),
-    vv: fc.record({ canvas: fc.nat({ max: 3 }), discourse: fc.nat({ max: 3 }), manual: fc.nat({ max: 1 }) }),
+    vv: fc.record({
+      canvas: fc.nat({ max: 3 }),
+      discourse: fc.nat({ max: 3 }),
+      manual: fc.nat({ max: 1 }),
+    }),
     wall: fc.nat({ max: 5 }),
     op: fc.constantFrom<'upsert' | 'delete'>('upsert', 'upsert', 'delete'),
     payload: payloadArb(entity),
@@ -200,9 +246,11 @@ function eventsArb(entity: EntityType): fc.Arbitrary<DecisionInput[]> {
 
 /** A delivery: every event at least once, some twice, in any order. */
 function deliveryArb(events: DecisionInput[]): fc.Arbitrary<DecisionInput[]> {
-  return fc
-    .tuple(fc.subarray(events), fc.context())
-    .chain(([duplicates]) => fc.shuffledSubarray([...events, ...duplicates], { minLength: events.length + duplicates.length }));
+  return fc.tuple(fc.subarray(events), fc.context()).chain(([duplicates]) =>
+    fc.shuffledSubarray([...events, ...duplicates], {
+      minLength: events.length + duplicates.length,
+    }),
+  );
 }
 
 function normalized(state: EntityState): EntityState {

@@ -39,7 +39,9 @@ const WHOLE = '*';
 function registersOf(resolution: Resolution, event: DecisionInput): Record<string, unknown> {
   if (resolution.kind !== 'per_field') return { [WHOLE]: event.payload };
   const identity = new Set(resolution.identity ?? []);
-  return Object.fromEntries(Object.entries(event.payload).filter(([field]) => !identity.has(field)));
+  return Object.fromEntries(
+    Object.entries(event.payload).filter(([field]) => !identity.has(field)),
+  );
 }
 
 /** The head a policy prefers among concurrent ones, or undefined when a person must choose. */
@@ -57,7 +59,9 @@ function pickWinner(resolution: Resolution, register: string, heads: Head[]): He
     case 'source':
       return preferredBy((head) => head.source === resolution.source);
     case 'payload_field':
-      return preferredBy((head) => (head.value as Record<string, unknown>)[resolution.field] === head.source);
+      return preferredBy(
+        (head) => (head.value as Record<string, unknown>)[resolution.field] === head.source,
+      );
     case 'per_field':
       return preferredBy((head) => resolution.owners[register] === head.source);
   }
@@ -66,11 +70,15 @@ function pickWinner(resolution: Resolution, register: string, heads: Head[]): He
 function describeWinner(resolution: Resolution, register: string, winner: Head): string {
   switch (resolution.kind) {
     case 'source':
-      return winner.source === resolution.source ? `${winner.source} is the source of truth` : 'newest edit wins';
+      return winner.source === resolution.source
+        ? `${winner.source} is the source of truth`
+        : 'newest edit wins';
     case 'payload_field':
       return `the ${resolution.field} (${winner.source}) wins`;
     case 'per_field':
-      return resolution.owners[register] === winner.source ? `${winner.source} owns field ${register}` : 'newest edit wins';
+      return resolution.owners[register] === winner.source
+        ? `${winner.source} owns field ${register}`
+        : 'newest edit wins';
     default:
       return 'newest edit wins';
   }
@@ -83,10 +91,20 @@ interface RegisterOutcome {
   lostWithDifferentValue: boolean;
 }
 
-function decideRegister(resolution: Resolution, register: string, heads: Head[], incoming: Head): RegisterOutcome {
+function decideRegister(
+  resolution: Resolution,
+  register: string,
+  heads: Head[],
+  incoming: Head,
+): RegisterOutcome {
   const placement = place(heads, incoming);
   if (placement.kind === 'duplicate') {
-    return { action: 'stale', reason: 'already applied (duplicate delivery)', heads, lostWithDifferentValue: false };
+    return {
+      action: 'stale',
+      reason: 'already applied (duplicate delivery)',
+      heads,
+      lostWithDifferentValue: false,
+    };
   }
   if (placement.kind === 'superseded') {
     return {
@@ -114,7 +132,12 @@ function decideRegister(resolution: Resolution, register: string, heads: Head[],
   }
   const why = describeWinner(resolution, register, winner);
   if (winner === incoming) {
-    return { action: 'apply', reason: `wins over concurrent ${rivalNames}: ${why}`, heads: next, lostWithDifferentValue: false };
+    return {
+      action: 'apply',
+      reason: `wins over concurrent ${rivalNames}: ${why}`,
+      heads: next,
+      lostWithDifferentValue: false,
+    };
   }
   return {
     action: 'override',
@@ -131,7 +154,11 @@ const ACTION_PRECEDENCE: Action[] = ['apply', 'conflict', 'override', 'stale'];
  * (DESIGN.md section 4): version vectors decide causality; for concurrent edits the entity's policy
  * decides. Pure: the caller stores `next` and acts on `action`.
  */
-export function decide(policy: EntityPolicy, state: EntityState | undefined, event: DecisionInput): Decision {
+export function decide(
+  policy: EntityPolicy,
+  state: EntityState | undefined,
+  event: DecisionInput,
+): Decision {
   const registers = { ...(state?.registers ?? {}) };
   const outcomes: Array<[string, RegisterOutcome]> = [];
   for (const [register, value] of Object.entries(registersOf(policy.resolution, event))) {
@@ -148,14 +175,21 @@ export function decide(policy: EntityPolicy, state: EntityState | undefined, eve
     outcomes.push([register, outcome]);
   }
   if (outcomes.length === 0) {
-    return { action: 'stale', reason: 'the change carries no field to apply', next: { registers }, conflictingFields: [] };
+    return {
+      action: 'stale',
+      reason: 'the change carries no field to apply',
+      next: { registers },
+      conflictingFields: [],
+    };
   }
   const action = ACTION_PRECEDENCE.find((a) => outcomes.some(([, o]) => o.action === a))!;
   const reason =
     outcomes.length === 1 && outcomes[0]![0] === WHOLE
       ? outcomes[0]![1].reason
       : outcomes.map(([field, o]) => `${field}: ${o.action} (${o.reason})`).join('; ');
-  const conflictingFields = outcomes.filter(([, o]) => o.lostWithDifferentValue).map(([field]) => field);
+  const conflictingFields = outcomes
+    .filter(([, o]) => o.lostWithDifferentValue)
+    .map(([field]) => field);
   return {
     action,
     reason,
@@ -188,7 +222,8 @@ export function resolveState(policy: EntityPolicy, state: EntityState): Resolved
       continue;
     }
     winners[register] = winner.eventId;
-    if (register === WHOLE) whole = winner.deleted ? null : (winner.value as Record<string, unknown>);
+    if (register === WHOLE)
+      whole = winner.deleted ? null : (winner.value as Record<string, unknown>);
     else if (!winner.deleted) fields[register] = winner.value;
   }
   const value = policy.resolution.kind === 'per_field' ? fields : whole;

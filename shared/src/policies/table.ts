@@ -68,7 +68,9 @@ export const DEFAULT_POLICIES: PolicyTable = {
   content_edit: { tier: 'background', resolution: { kind: 'conflict' } },
 };
 
-const overridesSchema = z.partialRecord(z.enum(ENTITY_TYPES), entityPolicySchema.partial()).optional();
+const overridesSchema = z
+  .partialRecord(z.enum(ENTITY_TYPES), entityPolicySchema.partial())
+  .optional();
 
 /**
  * The policy table with an institution's overrides applied, e.g. `{"grade": {"tier": "high"}}` or

@@ -60,7 +60,13 @@ export async function generateProducerKey(producer: string): Promise<ProducerKey
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
   return {
     privateJwk,
-    publicJwk: trustedJwkSchema.parse({ ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig', producer }),
+    publicJwk: trustedJwkSchema.parse({
+      ...publicJwk,
+      kid,
+      alg: SIGNING_ALG,
+      use: 'sig',
+      producer,
+    }),
   };
 }
 
@@ -94,7 +100,8 @@ export class KeyRing {
   constructor(jwks: TrustedJwks, options: KeyRingOptions = {}) {
     this.now = options.now ?? Date.now;
     for (const jwk of jwks.keys) {
-      if (this.byKid.has(jwk.kid)) throw new InvalidConfig(`trusted JWKS lists kid "${jwk.kid}" twice`);
+      if (this.byKid.has(jwk.kid))
+        throw new InvalidConfig(`trusted JWKS lists kid "${jwk.kid}" twice`);
       this.byKid.set(jwk.kid, jwk);
     }
   }
@@ -117,7 +124,8 @@ export class KeyRing {
 
   /** The trusted JWK for a kid, or UnknownKey saying why it is not usable. */
   lookup(kid: string | undefined): TrustedJwk {
-    if (!kid) throw new UnknownKey('the token header has no "kid": the relay cannot tell who signed it');
+    if (!kid)
+      throw new UnknownKey('the token header has no "kid": the relay cannot tell who signed it');
     const jwk = this.byKid.get(kid);
     if (!jwk) throw new UnknownKey(`key "${kid}" is not in the trusted JWKS`);
     if (jwk.retire_at !== undefined && jwk.retire_at * 1000 <= this.now()) {

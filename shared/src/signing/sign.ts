@@ -29,7 +29,11 @@ function baseToken(signer: Signer, typ: string, claims: Record<string, unknown>,
 }
 
 /** Signs one event as a compact JWS whose claims carry it as `evt`, with a fresh `jti`. */
-export function signEvent(event: SyncEvent, signer: Signer, options: SignOptions = {}): Promise<string> {
+export function signEvent(
+  event: SyncEvent,
+  signer: Signer,
+  options: SignOptions = {},
+): Promise<string> {
   return baseToken(signer, EVENT_TOKEN_TYPE, { evt: event }, options.now).sign(signer.key);
 }
 

@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import type { CdsError, ErrorCode } from '../errors.js';
 import { exampleEvent } from '../events/examples.js';
-import { generateProducerKey, importSigner, KeyRing, rotateTrustedKey, type Signer } from './keys.js';
+import {
+  generateProducerKey,
+  importSigner,
+  KeyRing,
+  rotateTrustedKey,
+  type Signer,
+} from './keys.js';
 import { MemorySeenStore, ReplayGuard } from './replay.js';
 import { signBatch, signEvent } from './sign.js';
 import { verifyBatch, verifyEventToken } from './verify.js';
 
 /** Asserts that `promise` rejects with our error `code` and a message matching `message`. */
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
+async function rejectsWith(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  message: RegExp,
+): Promise<void> {
   await assert.rejects(promise, (error: CdsError) => {
     assert.equal(error.code, code);
     assert.match(error.message, message);
@@ -17,7 +27,9 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message: 
 
 function tamper(token: string, part: 1 | 2, edit: (text: string) => string): string {
   const parts = token.split('.');
-  parts[part] = Buffer.from(edit(Buffer.from(parts[part]!, 'base64url').toString('utf8'))).toString('base64url');
+  parts[part] = Buffer.from(edit(Buffer.from(parts[part]!, 'base64url').toString('utf8'))).toString(
+    'base64url',
+  );
   return parts.join('.');
 }
 
@@ -34,7 +46,10 @@ describe('signing and verification', () => {
   describe('a single signed event', () => {
     it('verifies and yields the event and the producer claims', async () => {
       const event = exampleEvent('grade', 1);
-      const { claims, event: verified } = await verifyEventToken(await signEvent(event, signer), keys);
+      const { claims, event: verified } = await verifyEventToken(
+        await signEvent(event, signer),
+        keys,
+      );
       assert.deepEqual(verified, event);
       assert.equal(claims.iss, 'canvas');
       assert.match(claims.jti, /^[0-9a-f-]{36}$/);
@@ -50,7 +65,11 @@ describe('signing and verification', () => {
 
     describe('when the token is not a JWS at all', () => {
       it('rejects it with ERR_BAD_SIGNATURE saying what a JWS looks like', async () => {
-        await rejectsWith(verifyEventToken('not-a-token', keys), 'ERR_BAD_SIGNATURE', /three base64url parts/);
+        await rejectsWith(
+          verifyEventToken('not-a-token', keys),
+          'ERR_BAD_SIGNATURE',
+          /three base64url parts/,
+        );
       });
     });
 
@@ -58,7 +77,11 @@ describe('signing and verification', () => {
       it('rejects it with ERR_UNKNOWN_KEY naming the kid', async () => {
         const stranger = await importSigner((await generateProducerKey('mallory')).privateJwk);
         const token = await signEvent(exampleEvent('grade', 1), stranger);
-        await rejectsWith(verifyEventToken(token, keys), 'ERR_UNKNOWN_KEY', /key "mallory:[\w-]+" is not in the trusted JWKS/);
+        await rejectsWith(
+          verifyEventToken(token, keys),
+          'ERR_UNKNOWN_KEY',
+          /key "mallory:[\w-]+" is not in the trusted JWKS/,
+        );
       });
     });
 
@@ -83,7 +106,9 @@ describe('signing and verification', () => {
     it('verifies events whose keys were reordered in transit (RFC 8785 hashing)', async () => {
       const event = exampleEvent('grade', 1);
       const batch = await signBatch([event], signer);
-      const reordered = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(event).reverse())));
+      const reordered = JSON.parse(
+        JSON.stringify(Object.fromEntries(Object.entries(event).reverse())),
+      );
       const { results } = await verifyBatch({ jws: batch.jws, events: [reordered] }, keys);
       assert.equal(results[0]?.authentic, true);
     });
@@ -110,7 +135,10 @@ describe('signing and verification', () => {
       it('rejects the batch with ERR_INVALID_EVENT giving both counts', async () => {
         const batch = await signBatch([exampleEvent('grade', 1)], signer);
         await rejectsWith(
-          verifyBatch({ jws: batch.jws, events: [...batch.events, exampleEvent('grade', 2)] }, keys),
+          verifyBatch(
+            { jws: batch.jws, events: [...batch.events, exampleEvent('grade', 2)] },
+            keys,
+          ),
           'ERR_INVALID_EVENT',
           /signs 1 events but the body has 2/,
         );
@@ -121,7 +149,11 @@ describe('signing and verification', () => {
       it('rejects the whole batch with ERR_BAD_SIGNATURE', async () => {
         const batch = await signBatch([exampleEvent('grade', 1)], signer);
         const forged = tamper(batch.jws, 1, (text) => text.replace('"hashes":["', '"hashes":["A'));
-        await rejectsWith(verifyBatch({ jws: forged, events: batch.events }, keys), 'ERR_BAD_SIGNATURE', /forged/);
+        await rejectsWith(
+          verifyBatch({ jws: forged, events: batch.events }, keys),
+          'ERR_BAD_SIGNATURE',
+          /forged/,
+        );
       });
     });
   });
@@ -136,20 +168,31 @@ describe('signing and verification', () => {
         { newKey: newPair.publicJwk, oldKid: oldPair.privateJwk.kid, graceSeconds: 3600, now },
       );
       const ring = new KeyRing(rotated, { now: () => now });
-      const oldToken = await signEvent(exampleEvent('forum_post', 1), await importSigner(oldPair.privateJwk));
-      const newToken = await signEvent(exampleEvent('forum_post', 1), await importSigner(newPair.privateJwk));
+      const oldToken = await signEvent(
+        exampleEvent('forum_post', 1),
+        await importSigner(oldPair.privateJwk),
+      );
+      const newToken = await signEvent(
+        exampleEvent('forum_post', 1),
+        await importSigner(newPair.privateJwk),
+      );
 
       await verifyEventToken(oldToken, ring);
       await verifyEventToken(newToken, ring);
       now += 3601 * 1000;
-      await rejectsWith(verifyEventToken(oldToken, ring), 'ERR_UNKNOWN_KEY', /was retired at 2026-01-01T01:00:00.000Z/);
+      await rejectsWith(
+        verifyEventToken(oldToken, ring),
+        'ERR_UNKNOWN_KEY',
+        /was retired at 2026-01-01T01:00:00.000Z/,
+      );
       await verifyEventToken(newToken, ring);
     });
 
     it('refuses a JWKS document that is not one, naming the field', () => {
       assert.throws(
         () => KeyRing.fromJson({ keys: [{ kty: 'RSA', kid: 'x' }] }),
-        (error: CdsError) => error.code === 'ERR_INVALID_CONFIG' && /keys\.0\.kty/.test(error.message),
+        (error: CdsError) =>
+          error.code === 'ERR_INVALID_CONFIG' && /keys\.0\.kty/.test(error.message),
       );
     });
   });
@@ -162,15 +205,27 @@ describe('signing and verification', () => {
     it('accepts a fresh token once and rejects its replay with ERR_REPLAYED', async () => {
       const replay = guard();
       await replay.check({ jti: 'a', iat });
-      await rejectsWith(replay.check({ jti: 'a', iat }), 'ERR_REPLAYED', /token a was already used/);
+      await rejectsWith(
+        replay.check({ jti: 'a', iat }),
+        'ERR_REPLAYED',
+        /token a was already used/,
+      );
     });
 
     it('rejects a token older than the window with ERR_EXPIRED', async () => {
-      await rejectsWith(guard().check({ jti: 'b', iat: iat - 301 }), 'ERR_EXPIRED', /older than 300 s/);
+      await rejectsWith(
+        guard().check({ jti: 'b', iat: iat - 301 }),
+        'ERR_EXPIRED',
+        /older than 300 s/,
+      );
     });
 
     it('rejects a token from the future with ERR_EXPIRED mentioning the clock', async () => {
-      await rejectsWith(guard().check({ jti: 'c', iat: iat + 60 }), 'ERR_EXPIRED', /in the future .* producer's clock/);
+      await rejectsWith(
+        guard().check({ jti: 'c', iat: iat + 60 }),
+        'ERR_EXPIRED',
+        /in the future .* producer's clock/,
+      );
     });
 
     it('forgets a token id once its window has passed', async () => {

@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { BadSignature, CdsError, InvalidEvent, isCdsError } from '../errors.js';
+import type { CdsError } from '../errors.js';
+import { BadSignature, InvalidEvent, isCdsError } from '../errors.js';
 import { eventHash } from './hash.js';
 import { SIGNING_ALG, type KeyRing } from './keys.js';
 import { BATCH_TOKEN_TYPE, EVENT_TOKEN_TYPE } from './sign.js';
@@ -20,7 +21,9 @@ function fromJoseError(error: unknown): CdsError {
     });
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new BadSignature(`algorithm not allowed: only ${SIGNING_ALG} is accepted`, { cause: error });
+    return new BadSignature(`algorithm not allowed: only ${SIGNING_ALG} is accepted`, {
+      cause: error,
+    });
   }
   if (error instanceof joseErrors.JOSEError) {
     return new BadSignature(`token rejected: ${error.message}`, { cause: error });
@@ -99,14 +102,20 @@ export async function verifyBatch(
     try {
       hash = eventHash(event);
     } catch (error) {
-      return { index, authentic: false, error: new InvalidEvent(`event ${index} is not JSON`, { cause: error }) };
+      return {
+        index,
+        authentic: false,
+        error: new InvalidEvent(`event ${index} is not JSON`, { cause: error }),
+      };
     }
     return hash === hashes[index]
       ? { index, authentic: true, event }
       : {
           index,
           authentic: false,
-          error: new BadSignature(`event ${index} is not the one signed at position ${index} (altered?)`),
+          error: new BadSignature(
+            `event ${index} is not the one signed at position ${index} (altered?)`,
+          ),
         };
   });
   return { claims, results };
