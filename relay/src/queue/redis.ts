@@ -6,7 +6,11 @@ import { Redis, type RedisOptions } from 'ioredis';
  * a request is answered from the durable log when Redis is down and the sweeper queues it later.
  */
 export function workerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  // The Worker reports connection trouble through its own 'error' event (logged by RelayWorkers);
+  // this keeps ioredis quiet while it reconnects after the Worker has let go of it.
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 export function producerConnection(url: string): Redis {
