@@ -1,0 +1,134 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  generateProducerKey,
+  importSigner,
+  InvalidConfig,
+  jwksSchema,
+  rotateTrustedKey,
+  type Signer,
+  type TrustedJwks,
+} from '@cds/shared';
+import { parseDuration } from '../config.js';
+import type { CliContext } from './context.js';
+import { print } from './output.js';
+
+const PRODUCER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const DEFAULT_KEYS_DIR = './data/keys';
+
+export function privateKeyPath(keysDir: string, producer: string): string {
+  return join(keysDir, `${producer}.private.jwk.json`);
+}
+
+function checkProducer(name: string): string {
+  if (!PRODUCER_NAME.test(name))
+    throw new InvalidConfig(
+      `producer "${name}" is not a valid name: use lower-case letters, digits, "-" or "_" (e.g. canvas-prod)`,
+    );
+  return name;
+}
+
+async function readTrusted(path: string): Promise<TrustedJwks> {
+  if (/^https?:\/\//.test(path))
+    throw new InvalidConfig(
+      `TRUSTED_JWKS is a URL (${path}): add the public key where that JWKS is published instead`,
+    );
+  try {
+    return jwksSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] };
+    throw new InvalidConfig(
+      `TRUSTED_JWKS ${path} is not a valid JWKS: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Writes via a temporary file and a rename, so the relay never reads half a JWKS. */
+async function writeJson(path: string, value: unknown, mode?: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode });
+  if (mode !== undefined) await chmod(temporary, mode);
+  await rename(temporary, path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return readFile(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Loads the signer `cds keys generate` wrote for a producer. */
+export async function loadProducerSigner(keysDir: string, producer: string): Promise<Signer> {
+  const path = privateKeyPath(keysDir, checkProducer(producer));
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InvalidConfig(
+      `no key for producer "${producer}" at ${path}: run "cds keys generate --producer ${producer}"`,
+    );
+  }
+  return importSigner(JSON.parse(text) as Parameters<typeof importSigner>[0], producer);
+}
+
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = program.command('keys').description('producer signing keys and the trusted JWKS');
+
+  keys
+    .command('generate')
+    .description(
+      "make a producer's Ed25519 key: the private JWK goes under --keys-dir, the public one into TRUSTED_JWKS",
+    )
+    .requiredOption('--producer <name>', 'who will sign with it, e.g. canvas, discourse, test')
+    .option('--keys-dir <dir>', 'where private keys are kept', DEFAULT_KEYS_DIR)
+    .action(async (options: { producer: string; keysDir: string }) => {
+      const producer = checkProducer(options.producer);
+      const path = privateKeyPath(options.keysDir, producer);
+      if (await exists(path))
+        throw new InvalidConfig(
+          `producer "${producer}" already has a key (${path}): use "cds keys rotate --producer ${producer}"`,
+        );
+      const trustedPath = ctx.config.trustedJwks;
+      const trusted = await readTrusted(trustedPath);
+      const pair = await generateProducerKey(producer);
+      await writeJson(path, pair.privateJwk, 0o600);
+      await writeJson(trustedPath, { keys: [...trusted.keys, pair.publicJwk] });
+      print(`generated key ${pair.privateJwk.kid}`);
+      print(`  private key: ${path} (keep it secret; give it to the producer only)`);
+      print(`  trusted by:  ${trustedPath} (the relay reloads it within 10 s)`);
+    });
+
+  keys
+    .command('rotate')
+    .description(
+      "replace a producer's key; the old one stays trusted for the grace period, then is refused",
+    )
+    .requiredOption('--producer <name>', 'whose key to rotate')
+    .option('--grace <duration>', 'how long the old key stays valid (e.g. 1h, 7d)', '7d')
+    .option('--keys-dir <dir>', 'where private keys are kept', DEFAULT_KEYS_DIR)
+    .action(async (options: { producer: string; grace: string; keysDir: string }) => {
+      const producer = checkProducer(options.producer);
+      const graceSeconds = Math.floor(parseDuration(options.grace) / 1000);
+      const old = await loadProducerSigner(options.keysDir, producer);
+      const trustedPath = ctx.config.trustedJwks;
+      const pair = await generateProducerKey(producer);
+      const rotated = rotateTrustedKey(await readTrusted(trustedPath), {
+        newKey: pair.publicJwk,
+        oldKid: old.kid,
+        graceSeconds,
+      });
+      const path = privateKeyPath(options.keysDir, producer);
+      const retiredPath = path.replace(/\.private\.jwk\.json$/, `.retired-${Date.now()}.jwk.json`);
+      await rename(path, retiredPath);
+      await writeJson(path, pair.privateJwk, 0o600);
+      await writeJson(trustedPath, rotated);
+      const until = new Date(Date.now() + graceSeconds * 1000).toISOString();
+      print(`rotated ${producer}: new key ${pair.privateJwk.kid}`);
+      print(`  old key ${old.kid} is accepted until ${until}, then refused`);
+      print(`  old private key moved to ${retiredPath}`);
+    });
+}
