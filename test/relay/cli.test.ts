@@ -154,11 +154,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       };
       await h.send([canvas, discourse]);
       await h.relay.workers!.runBackgroundBatch();
-      const listed = await waitFor('a conflict listed', async () => {
+      const listed = (await waitFor('a conflict listed', async () => {
         const run = await cds(['conflicts', 'list', '--json'], env);
         const rows = JSON.parse(run.stdout) as Array<{ id: string; key: string }>;
         return rows.length === 1 ? rows : undefined;
-      });
+      }))!;
       assert.equal(listed[0]!.key, canvas.key);
       const wrongSide = await cds(['conflicts', 'resolve', listed[0]!.id, '--take', 'moodle'], env);
       assert.equal(wrongSide.code, 1);
@@ -173,7 +173,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         [...h.target.applied.values()].some((d) =>
           d.items.some(
             (item) =>
-              (item.value as { body_html?: string } | null)?.body_html === '<p>Edited in the forum.</p>',
+              (item.value as { body_html?: string } | null)?.body_html ===
+              '<p>Edited in the forum.</p>',
           ),
         ),
       );

@@ -141,7 +141,12 @@ describe('decide: the source-of-truth policy table', () => {
         actions[1]!.reason,
         /name: override \(overridden by concurrent canvas event .*: canvas owns field name\)/,
       );
-      assert.deepEqual(resolved.value, { name: 'Ada Lovelace', bio_raw: 'Counts things.' });
+      // The identity travels with the value (targets need it) but is never merged as a field.
+      assert.deepEqual(resolved.value, {
+        canvas_user_id: '7',
+        name: 'Ada Lovelace',
+        bio_raw: 'Counts things.',
+      });
     });
   });
 

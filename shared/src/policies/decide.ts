@@ -44,6 +44,27 @@ function registersOf(resolution: Resolution, event: DecisionInput): Record<strin
   );
 }
 
+/**
+ * The identity fields of a per-field entity, known so far. They describe who, not what, so they are
+ * not versioned; if two events disagree, the smaller JSON wins so that every order gives the same.
+ */
+function mergeIdentity(
+  resolution: Resolution,
+  known: Record<string, unknown> | undefined,
+  payload: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  if (resolution.kind !== 'per_field' || !resolution.identity) return known;
+  const merged = { ...known };
+  for (const field of resolution.identity) {
+    if (!(field in payload)) continue;
+    const current = merged[field];
+    const candidate = payload[field];
+    if (current === undefined || JSON.stringify(candidate) < JSON.stringify(current))
+      merged[field] = candidate;
+  }
+  return Object.keys(merged).length > 0 ? merged : undefined;
+}
+
 /** The head a policy prefers among concurrent ones, or undefined when a person must choose. */
 function pickWinner(resolution: Resolution, register: string, heads: Head[]): Head | undefined {
   if (heads.length === 1) return heads[0];
@@ -160,6 +181,8 @@ export function decide(
   event: DecisionInput,
 ): Decision {
   const registers = { ...(state?.registers ?? {}) };
+  const identity = mergeIdentity(policy.resolution, state?.identity, event.payload);
+  const nextState = (): EntityState => (identity ? { registers, identity } : { registers });
   const outcomes: Array<[string, RegisterOutcome]> = [];
   for (const [register, value] of Object.entries(registersOf(policy.resolution, event))) {
     const head: Head = {
@@ -178,7 +201,7 @@ export function decide(
     return {
       action: 'stale',
       reason: 'the change carries no field to apply',
-      next: { registers },
+      next: nextState(),
       conflictingFields: [],
     };
   }
@@ -193,7 +216,7 @@ export function decide(
   return {
     action,
     reason,
-    next: { registers },
+    next: nextState(),
     conflictingFields: policy.resolution.kind === 'per_field' ? conflictingFields : [],
   };
 }
@@ -226,6 +249,6 @@ export function resolveState(policy: EntityPolicy, state: EntityState): Resolved
       whole = winner.deleted ? null : (winner.value as Record<string, unknown>);
     else if (!winner.deleted) fields[register] = winner.value;
   }
-  const value = policy.resolution.kind === 'per_field' ? fields : whole;
+  const value = policy.resolution.kind === 'per_field' ? { ...state.identity, ...fields } : whole;
   return { status: conflicts.length > 0 ? 'conflict' : 'resolved', value, winners, conflicts };
 }

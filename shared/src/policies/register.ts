@@ -19,6 +19,8 @@ export interface Head {
  */
 export interface EntityState {
   registers: Record<string, Head[]>;
+  /** Per-field entities: the fields that say who this is (e.g. user ids), kept apart from the merge. */
+  identity?: Record<string, unknown>;
 }
 
 export type Placement =
