@@ -90,27 +90,6 @@ export async function getEvents(db: Db, ids: readonly string[]): Promise<LoggedE
   return rows.map(withEvent);
 }
 
-/**
- * Events logged but not finished that have not moved for `idleMs`: after a Redis flush or crash
- * they are in no queue any more, and the sweeper queues them again (oldest first).
- */
-export async function findUnfinished(
-  db: Db,
-  idleMs: number,
-  limit: number,
-  now = Date.now(),
-): Promise<LoggedEvent[]> {
-  const rows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('state', '=', 'accepted')
-    .where('updated_at', '<=', now - idleMs)
-    .orderBy('received_at')
-    .limit(limit)
-    .execute();
-  return rows.map(withEvent);
-}
-
 /** Ids of background events waiting for the next batch, oldest first. */
 export async function backgroundEventIds(db: Db, limit: number): Promise<string[]> {
   const rows = await db
