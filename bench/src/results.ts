@@ -19,6 +19,12 @@ export function recordResults(figures: Record<string, number | string>): void {
 
 /** Prints one aligned line: `name ............ 12,345 events/s`. */
 export function printFigure(name: string, value: number, unit: string): void {
-  const shown = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+  // Small ratios keep three significant digits: 0.0712, not 0.07.
+  const shown =
+    value >= 100
+      ? Math.round(value).toLocaleString('en-US')
+      : value >= 1
+        ? value.toFixed(2)
+        : value.toPrecision(3);
   console.log(`  ${name.padEnd(48, '.')} ${shown.padStart(10)} ${unit}`);
 }
