@@ -14,8 +14,8 @@ import type { Store } from '../db/connect.js';
 import type { Database, EventState } from '../db/schema.js';
 import { writeTransaction } from '../db/transaction.js';
 import { openConflict, settleConflicts } from '../store/conflicts.js';
-import { getEvents, setEventState, type LoggedEvent } from '../store/events.js';
-import { loadSyncState, saveSyncState } from '../store/sync-state.js';
+import { getEventsForDecision, setEventState, type LoggedEvent } from '../store/events.js';
+import { loadSyncState, lockKeys, saveSyncState } from '../store/sync-state.js';
 
 export interface DecideDeps {
   store: Store;
@@ -141,9 +141,14 @@ export async function decideEvents(
 ): Promise<DecideOutcome> {
   // A single event is delivered under its own id; a background batch under the batch id.
   return writeTransaction(deps.store, async (trx) => {
-    const events = (await getEvents(trx, eventIds))
+    const events = (await getEventsForDecision(trx, deps.store.dialect, eventIds))
       .filter((e) => e.state === 'accepted')
       .sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1));
+    await lockKeys(
+      trx,
+      deps.store.dialect,
+      events.map((e) => e.key),
+    );
     const audit: AuditEntry[] = [];
     const decisions: EventDecision[] = [];
     for (const logged of events) decisions.push(await decideOne(trx, deps, logged, audit));

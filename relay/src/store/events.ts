@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { SyncEvent, Tier } from '@cds/shared';
+import type { DialectName } from '../db/connect.js';
 import type { Database, EventState, EventsTable } from '../db/schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -88,6 +89,26 @@ export async function getEvents(db: Db, ids: readonly string[]): Promise<LoggedE
     .where('id', 'in', [...ids])
     .execute();
   return rows.map(withEvent);
+}
+
+/**
+ * Reads events for a decision, locking their rows on PostgreSQL (in id order, so two decisions
+ * never wait on each other in a cycle): a second job with the same event waits, then sees it
+ * decided. SQLite needs no row locks: its write transactions run one at a time.
+ */
+export async function getEventsForDecision(
+  trx: Transaction<Database>,
+  dialect: DialectName,
+  ids: readonly string[],
+): Promise<LoggedEvent[]> {
+  if (ids.length === 0) return [];
+  let query = trx
+    .selectFrom('events')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .orderBy('id');
+  if (dialect === 'postgres') query = query.forUpdate();
+  return (await query.execute()).map(withEvent);
 }
 
 /** Ids of background events waiting for the next batch, oldest first. */

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { EntityState } from '@cds/shared';
 import type { DialectName } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
@@ -13,6 +13,24 @@ export async function loadSyncState(
   if (dialect === 'postgres') query = query.forUpdate();
   const row = await query.executeTakeFirst();
   return row ? (JSON.parse(row.state) as EntityState) : undefined;
+}
+
+/**
+ * Locks entity keys for the rest of the transaction on PostgreSQL, whether or not their row exists
+ * yet (a row lock cannot cover a key seen for the first time, and two first versions decided at
+ * once would otherwise overwrite each other). Transaction-scoped advisory locks, taken in one
+ * statement in ascending lock-id order so concurrent decisions never deadlock.
+ */
+export async function lockKeys(
+  trx: Transaction<Database>,
+  dialect: DialectName,
+  keys: readonly string[],
+): Promise<void> {
+  if (dialect !== 'postgres' || keys.length === 0) return;
+  await sql`select pg_advisory_xact_lock(lock_id) from (
+      select distinct hashtextextended(k, 0) as lock_id from unnest(${[...new Set(keys)]}::text[]) as k
+      order by lock_id
+    ) as ordered`.execute(trx);
 }
 
 export interface SyncStateWrite {
