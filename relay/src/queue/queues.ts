@@ -34,6 +34,9 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
+/** Most events decided in one job (one database transaction). */
+export const DECIDE_JOB_EVENTS = 100;
+
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, backoffMs: 1_000 };
 
 const KEEP_FAILED = { age: 7 * 24 * 3600, count: 10_000 };
@@ -70,7 +73,12 @@ export class RelayQueues {
     return queue;
   }
 
-  /** One decision job per event, job id = event id, so adding it twice is harmless. */
+  /**
+   * Decision jobs for logged events: the events of one tier that arrived together go in jobs of up
+   * to DECIDE_JOB_EVENTS (one transaction each). A job of one event has the event's id as its job
+   * id, so the sweeper adding it again is harmless; an event that ends up in two jobs anyway is
+   * decided once (the second finds it decided).
+   */
   async enqueueDecisions(
     events: readonly Pick<SyncEvent, 'id'>[],
     tierOf: (id: string) => Tier,
@@ -88,29 +96,41 @@ export class RelayQueues {
         attempts: 5,
         backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
       };
-      await this.decide[tier].addBulk(
-        ids.map((id) => ({
-          name: 'decide',
-          data: { eventIds: [id] },
-          opts: { ...opts, jobId: id },
-        })),
-      );
+      const jobs = [];
+      for (let i = 0; i < ids.length; i += DECIDE_JOB_EVENTS) {
+        const chunk = ids.slice(i, i + DECIDE_JOB_EVENTS);
+        const jobId = chunk.length === 1 ? chunk[0]! : `${chunk[0]}.n${chunk.length}`;
+        jobs.push({ name: 'decide', data: { eventIds: chunk }, opts: { ...opts, jobId } });
+      }
+      await this.decide[tier].addBulk(jobs);
     }
   }
 
   async enqueueDelivery(target: string, job: DeliverJob): Promise<void> {
-    await this.deliver(target).add('deliver', job, {
-      jobId: `${job.deliveryId}.${target}`,
-      priority: TIER_PRIORITY[job.tier],
-      // The delivery worker counts attempts itself (a 429 counts without spending a BullMQ
-      // attempt); BullMQ's own limit only has to be out of its way.
-      attempts: this.retry.attempts + 1,
-      // Exponential with jitter spreads the retries of many jobs; 429/Retry-After waits go through
-      // the breaker and the queue's rate limit instead, without spending an attempt.
-      backoff: { type: 'exponential', delay: this.retry.backoffMs, jitter: 0.5 },
-      removeOnComplete: true,
-      removeOnFail: KEEP_FAILED,
-    });
+    await this.enqueueDeliveries(target, [job]);
+  }
+
+  /** Delivery jobs for one target, added in one round trip; job id `<deliveryId>.<target>`. */
+  async enqueueDeliveries(target: string, jobs: readonly DeliverJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.deliver(target).addBulk(
+      jobs.map((job) => ({
+        name: 'deliver',
+        data: job,
+        opts: {
+          jobId: `${job.deliveryId}.${target}`,
+          priority: TIER_PRIORITY[job.tier],
+          // The delivery worker counts attempts itself (a 429 counts without spending a BullMQ
+          // attempt); BullMQ's own limit only has to be out of its way.
+          attempts: this.retry.attempts + 1,
+          // Exponential with jitter spreads the retries of many jobs; 429/Retry-After waits go
+          // through the breaker and the queue's rate limit instead, without spending an attempt.
+          backoff: { type: 'exponential' as const, delay: this.retry.backoffMs, jitter: 0.5 },
+          removeOnComplete: true,
+          removeOnFail: KEEP_FAILED,
+        },
+      })),
+    );
   }
 
   close(): Promise<void> {

@@ -130,13 +130,12 @@ export class RelayWorkers {
             eventIds: outcome.toDeliver,
           });
         } else {
-          for (const d of outcome.decisions.filter((x) => x.state === 'delivering')) {
-            await deps.queues.enqueueDelivery(connector.name, {
-              deliveryId: d.eventId,
-              tier: d.tier as Tier,
-              eventIds: [d.eventId],
-            });
-          }
+          await deps.queues.enqueueDeliveries(
+            connector.name,
+            outcome.decisions
+              .filter((d) => d.state === 'delivering')
+              .map((d) => ({ deliveryId: d.eventId, tier: d.tier as Tier, eventIds: [d.eventId] })),
+          );
         }
       }
     }
