@@ -5,3 +5,8 @@ export * from './db/connect.js';
 export * from './connectors/connector.js';
 export * from './connectors/breaker.js';
 export * from './audit/chain.js';
+export * from './http/auth.js';
+export * from './metrics.js';
+export * from './status/bus.js';
+export * from './status/queries.js';
+export * from './status/router.js';

@@ -7,16 +7,25 @@ import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
 import { WebhookConnector } from './connectors/webhook.js';
 import { openStore, type Store } from './db/connect.js';
+import { EVENT_STATES, type EventState } from './db/schema.js';
 import { buildApp } from './http/app.js';
+import { relayAuth } from './http/auth.js';
 import { TrustedKeys, loadRelaySigner } from './keys.js';
 import { createLogger, type Logger } from './log.js';
+import { RelayMetrics, metricsRouter } from './metrics.js';
 import { DEFAULT_RETRY, RelayQueues, type RetryPolicy } from './queue/queues.js';
 import { closeConnection, producerConnection } from './queue/redis.js';
+import { StatusBus } from './status/bus.js';
+import type { BreakerStates } from './status/queries.js';
+import { statusRouter } from './status/router.js';
 import { DbSeenStore } from './store/seen-tokens.js';
 import { Sweeper } from './sweeper.js';
 import { RelayWorkers } from './workers/workers.js';
 
 export type Role = 'all' | 'web' | 'worker';
+
+const isEventState = (state: string): state is EventState =>
+  (EVENT_STATES as readonly string[]).includes(state);
 
 export interface RelayOptions {
   config: RelayConfig;
@@ -35,6 +44,10 @@ export interface RelayOptions {
   port?: number;
   /** Per webhook request. @defaultValue 10_000 */
   webhookTimeoutMs?: number;
+  /** Node process metrics on /metrics. @defaultValue true */
+  processMetrics?: boolean;
+  /** Heartbeat comments on the status stream (tests shorten it). @defaultValue 15_000 */
+  streamHeartbeatMs?: number;
 }
 
 export interface Relay {
@@ -42,6 +55,9 @@ export interface Relay {
   queues: RelayQueues;
   workers?: RelayWorkers;
   sweeper?: Sweeper;
+  /** Status changes shared by every role through Redis. */
+  bus: StatusBus;
+  metrics: RelayMetrics;
   server?: Server;
   /** The base URL of the web role, e.g. http://127.0.0.1:8080. */
   url?: string;
@@ -63,7 +79,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const queues = new RelayQueues(producer, config.queuePrefix, retry);
   const mappings = options.mappings ?? defaultMappings();
   const { signer, publicJwk } = await loadRelaySigner(config.relayKey);
-  const connectors: Connector[] = [
+  const bus = new StatusBus({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+  // Filled in once the workers exist (worker roles); the web role has no breakers to show.
+  let breakers: BreakerStates | undefined;
+  const baseConnectors: Connector[] = [
     ...config.outboundWebhookUrls.map(
       (url, i) =>
         new WebhookConnector({
@@ -75,8 +94,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     ),
     ...(options.connectors ?? []),
   ];
-  const relay: Relay = { store, queues, logger, close: async () => undefined };
-  const closers: Array<() => Promise<void> | void> = [];
+  const targets = baseConnectors.map((c) => c.name);
+  const metrics = new RelayMetrics({
+    store,
+    logger,
+    targets,
+    breakers: () => breakers?.(),
+    processMetrics: options.processMetrics,
+  });
+  const connectors = baseConnectors.map((c) => metrics.instrument(c));
+  const relay: Relay = { store, queues, bus, metrics, logger, close: async () => undefined };
+  // Runs last of the role's steps: workers may still report changes while they stop.
+  const closers: Array<() => Promise<void> | void> = [() => bus.close()];
 
   if (role !== 'web') {
     const workers = new RelayWorkers({
@@ -92,8 +121,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       concurrency: config.workerConcurrency,
       breaker: options.breaker,
       stalledIntervalMs: options.stalledIntervalMs ?? config.stalledIntervalMs,
+      onChange: ({ id, key, state, reason }) => {
+        metrics.observeTransition(state);
+        if (isEventState(state)) bus.publish({ type: 'event', id, key, state, reason });
+      },
     });
     workers.start();
+    breakers = () => workers.breakers;
     const sweeper = new Sweeper({
       store,
       queues,
@@ -120,6 +154,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       maxAgeMs: config.tokenMaxAgeMs,
       maxSkewMs: config.clockSkewMs,
     });
+    const auth = relayAuth(config.adminToken);
     const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
     const app = buildApp({
       logger,
@@ -132,6 +167,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         policies: config.policies,
         store,
         maxBatchEvents: config.maxBatchEvents,
+        onReport: (report) => {
+          metrics.observeIngest(report);
+          for (const { id, key, entity, state, reason } of report.logged)
+            bus.publish({ type: 'event', id, key, entity, state, reason });
+        },
         enqueue: async (events) => {
           const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
           await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
@@ -149,6 +189,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         );
         return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
       },
+      routers: [
+        statusRouter({
+          store,
+          bus,
+          logger,
+          auth,
+          targets,
+          queues,
+          breakers: () => breakers?.(),
+          heartbeatMs: options.streamHeartbeatMs,
+        }),
+        metricsRouter(metrics, auth),
+      ],
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(options.port ?? config.port, () => resolve(s));

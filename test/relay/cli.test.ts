@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { startRelay, loadConfig } from '@cds/relay';
-import {
-  exampleEvent,
-  gradeKey,
-  gradeV1,
-  MappingRegistry,
-  defaultMappings,
-  type GradeV1,
-} from '@cds/shared';
+import type { MappingRegistry } from '@cds/shared';
+import { exampleEvent, gradeKey, gradeV1, defaultMappings, type GradeV1 } from '@cds/shared';
 import { cds } from '../support/cds.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import { waitFor } from '../support/wait.js';

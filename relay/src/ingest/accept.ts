@@ -11,6 +11,7 @@ import {
   type PolicyTable,
   type ReplayGuard,
   type SyncEvent,
+  type Tier,
 } from '@cds/shared';
 import type { Store } from '../db/connect.js';
 import { logEvents, type LogEntry } from '../store/events.js';
@@ -31,6 +32,32 @@ export interface IngestDeps {
   enqueue: (events: readonly SyncEvent[]) => Promise<void>;
   /** @defaultValue 1000 */
   maxBatchEvents?: number;
+  /** Told what each request did, for metrics and the status stream. Its errors are ignored. */
+  onReport?: (report: IngestReport) => void;
+}
+
+/** What one request did: per-event results, the events it logged, or why it was refused whole. */
+export interface IngestReport {
+  results: readonly IngestItem[];
+  /** Events this request wrote to the log (duplicates excluded). */
+  logged: ReadonlyArray<{
+    id: string;
+    key: string;
+    entity: string;
+    tier: Tier;
+    state: 'accepted' | 'parked';
+    reason?: string;
+  }>;
+  /** Set when the whole request was refused (signature, token age, replay, database). */
+  refused?: CdsError;
+}
+
+function report(deps: IngestDeps, value: IngestReport): void {
+  try {
+    deps.onReport?.(value);
+  } catch {
+    // observers never fail a request
+  }
 }
 
 export interface IngestOutcome {
@@ -70,6 +97,15 @@ function rejected(index: number, raw: unknown, error: CdsError): IngestItem {
  * CdsError; a failure of one event is reported in its result and loses nothing else.
  */
 export async function ingest(body: unknown, deps: IngestDeps): Promise<IngestOutcome> {
+  try {
+    return await ingestRequest(body, deps);
+  } catch (error) {
+    report(deps, { results: [], logged: [], refused: toCdsError(error) });
+    throw error;
+  }
+}
+
+async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOutcome> {
   const signed = classify(body);
   let claims;
   let raws: Array<{ index: number; raw: unknown; authenticError?: CdsError }>;
@@ -149,6 +185,19 @@ export async function ingest(body: unknown, deps: IngestDeps): Promise<IngestOut
     else results.push({ index: entry.index, id, status: 'accepted' });
   }
   results.sort((a, b) => a.index - b.index);
+  report(deps, {
+    results,
+    logged: entries
+      .filter((e) => inserted.has(e.event.id))
+      .map(({ event, tier, state, reason }) => ({
+        id: event.id,
+        key: event.key,
+        entity: event.entity,
+        tier,
+        state,
+        reason,
+      })),
+  });
 
   const toQueue = entries
     .filter((e) => e.state === 'accepted' && inserted.has(e.event.id))

@@ -1,0 +1,158 @@
+import { Router, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { CdsError } from '@cds/shared';
+import type { Store } from '../db/connect.js';
+import type { Logger } from '../log.js';
+import type { StatusBus, StatusMessage } from './bus.js';
+import { entityStatus, eventStatus, statusSummary, type SummaryOptions } from './queries.js';
+
+export interface StatusRouterDeps extends Omit<SummaryOptions, 'now'> {
+  store: Store;
+  bus: StatusBus;
+  logger: Logger;
+  /** Guards every route (see http/auth.ts). */
+  auth: RequestHandler;
+  /** Comment lines that keep idle streams open through proxies. @defaultValue 15_000 */
+  heartbeatMs?: number;
+  /** How soon a browser's EventSource reconnects, sent as `retry:`. @defaultValue 3_000 */
+  retryMs?: number;
+}
+
+/** Bytes a slow stream client may fall behind before it is dropped (it can reconnect). */
+const MAX_STREAM_BACKLOG = 1024 * 1024;
+/** Event ids whose key a filtered stream remembers. */
+const STREAM_KEY_CACHE = 5_000;
+
+const eventId = z.uuid({ error: 'must be an event id (a UUID)' }).transform((s) => s.toLowerCase());
+const entityKey = z
+  .string({ error: 'must be given once' })
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters');
+const entityQuery = z.object({
+  key: entityKey.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(20),
+});
+const streamQuery = z.object({ key: entityKey.optional() });
+
+/** Parses a request part with zod; a failure is a 400 naming the parameter. */
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = issue.path.length > 0 ? `${where} "${issue.path.join('.')}"` : where;
+  throw new CdsError('ERR_MALFORMED', `${name} ${issue.message}`);
+}
+
+/**
+ * The status API (DESIGN.md section 7): `GET /v1/status/events/:id`, `/entities?key=`,
+ * `/summary`, and `/stream` (Server-Sent Events of status changes, optionally `?key=`).
+ */
+export function statusRouter(deps: StatusRouterDeps): Router {
+  const router = Router();
+  const db = deps.store.db;
+  router.use('/v1/status', deps.auth);
+
+  router.get('/v1/status/events/:id', async (req, res) => {
+    const id = parse(eventId, req.params.id, 'path parameter "id"');
+    const status = await eventStatus(db, id);
+    if (!status) throw new CdsError('ERR_NOT_FOUND', `no event ${id} in the relay's log`);
+    res.json(status);
+  });
+
+  router.get('/v1/status/entities', async (req, res) => {
+    const query = parse(entityQuery, req.query, 'query parameter');
+    if (query.key === undefined) {
+      throw new CdsError(
+        'ERR_MALFORMED',
+        'query parameter "key" is required: the entity key, e.g. course:42/user:7/assignment:9',
+      );
+    }
+    res.json(await entityStatus(db, query.key, query.limit));
+  });
+
+  router.get('/v1/status/summary', async (_req, res) => {
+    res.json(await statusSummary(db, deps));
+  });
+
+  router.get('/v1/status/stream', async (req, res) => {
+    const { key } = parse(streamQuery, req.query, 'query parameter');
+    await stream(deps, res, key);
+  });
+
+  return router;
+}
+
+/**
+ * One SSE client: a bus listener writing `id:`/`data:` frames, a heartbeat comment, and cleanup
+ * when the client goes. Changes are written in the order they arrive, even when a keyless change
+ * (a delivery reported by event id) needs its key looked up first.
+ */
+async function stream(deps: StatusRouterDeps, res: Response, key: string | undefined) {
+  const keyOf = new Map<string, string>();
+  const remember = (id: string, k: string) => {
+    if (keyOf.size >= STREAM_KEY_CACHE) keyOf.delete(keyOf.keys().next().value!);
+    keyOf.set(id, k);
+  };
+  const matches = async (message: StatusMessage): Promise<boolean> => {
+    if (key === undefined) return true;
+    if (message.key !== undefined) {
+      remember(message.id, message.key);
+      return message.key === key;
+    }
+    let known = keyOf.get(message.id);
+    if (known === undefined && message.type === 'event') {
+      const row = await deps.store.db
+        .selectFrom('events')
+        .select('key')
+        .where('id', '=', message.id)
+        .executeTakeFirst();
+      if (row) remember(message.id, (known = row.key));
+    }
+    return known === key;
+  };
+
+  let closed = false;
+  let sequence = 0;
+  // Frames wait until the headers are out: a change can arrive while the subscription settles.
+  let open!: () => void;
+  let chain = new Promise<void>((resolve) => (open = resolve));
+  const write = (message: StatusMessage) => {
+    if (closed) return;
+    sequence += 1;
+    res.write(`id: ${message.at}-${sequence}\ndata: ${JSON.stringify(message)}\n\n`);
+    if (res.writableLength > MAX_STREAM_BACKLOG) {
+      deps.logger.warn({ key }, 'status stream client too slow: disconnecting it');
+      res.destroy();
+    }
+  };
+  const unsubscribe = await deps.bus.subscribe((message) => {
+    chain = chain
+      .then(async () => {
+        if (!closed && (await matches(message))) write(message);
+      })
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'status stream write failed'));
+  });
+
+  const heartbeat = setInterval(() => {
+    if (!closed) res.write(': heartbeat\n\n');
+  }, deps.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+  const cleanup = () => {
+    closed = true;
+    clearInterval(heartbeat);
+    unsubscribe();
+  };
+  res.on('close', cleanup);
+  if (res.destroyed || res.socket === null) return cleanup(); // the client left while we subscribed
+
+  res.status(200).set({
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no', // nginx: pass frames through as they come
+  });
+  res.flushHeaders();
+  res.socket.setNoDelay(true);
+  res.write(`retry: ${deps.retryMs ?? 3_000}\n: subscribed\n\n`);
+  open();
+}
