@@ -57,6 +57,7 @@ const envSchema = z.object({
   TOKEN_MAX_AGE: duration.default(300_000),
   CLOCK_SKEW: duration.default(30_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  TARGET_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(20),
   STALLED_INTERVAL: duration.default(30_000),
   // A hash tag keeps every key of a queue in one Redis Cluster slot (DESIGN.md section 7).
   QUEUE_PREFIX: z.string().min(1).default('{cds}'),
@@ -76,6 +77,8 @@ const envSchema = z.object({
 });
 
 export interface RelayConfig {
+  /** High-tier deliveries per second per target. */
+  targetRateLimit: number;
   port: number;
   redisUrl: string;
   databaseUrl: string;
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenMaxAgeMs: e.TOKEN_MAX_AGE,
     clockSkewMs: e.CLOCK_SKEW,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    targetRateLimit: e.TARGET_RATE_LIMIT,
     stalledIntervalMs: e.STALLED_INTERVAL,
     queuePrefix: e.QUEUE_PREFIX,
     policies: resolvePolicies(e.POLICY_OVERRIDES),

@@ -119,6 +119,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       logger,
       retry,
       concurrency: config.workerConcurrency,
+      targetRateLimit: config.targetRateLimit,
       breaker: options.breaker,
       stalledIntervalMs: options.stalledIntervalMs ?? config.stalledIntervalMs,
       onChange: ({ id, key, state, reason }) => {

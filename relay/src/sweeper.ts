@@ -132,7 +132,7 @@ export class Sweeper {
     }
     let requeuedDeliveries = 0;
     for (const [jobId, job] of jobs) {
-      const queue = queues.deliver(job.target);
+      const queue = queues.deliverFor(job.target, job.tier);
       const result = await ensureJob(queue, jobId, () =>
         queues.enqueueDelivery(job.target, {
           deliveryId: job.deliveryId,

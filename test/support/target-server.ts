@@ -20,6 +20,8 @@ export interface ReceivedDelivery {
 export class TargetServer {
   /** Every request, in arrival order (including failed ones). */
   readonly requests: string[] = [];
+  /** When each request arrived (ms), in order. */
+  readonly arrivals: number[] = [];
   /** Deliveries applied, one per Idempotency-Key. */
   readonly applied = new Map<string, ReceivedDelivery>();
   /** How many times each event id was applied (must end at exactly 1). */
@@ -52,6 +54,7 @@ export class TargetServer {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const key = String(req.headers['idempotency-key'] ?? '');
     this.requests.push(key);
+    this.arrivals.push(Date.now());
     const mode = this.mode;
     if (mode.kind === 'fail') return [mode.status, {}];
     if (mode.kind === 'retry-after') return [429, { 'retry-after': String(mode.seconds) }];

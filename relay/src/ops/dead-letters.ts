@@ -113,12 +113,15 @@ export async function replayDeadLetters(
     return jobs;
   });
   for (const job of replayed) {
-    await ensureJob(queues.deliver(job.target), `${job.deliveryId}.${job.target}`, () =>
-      queues.enqueueDelivery(job.target, {
-        deliveryId: job.deliveryId,
-        tier: job.tier,
-        eventIds: [job.eventId],
-      }),
+    await ensureJob(
+      queues.deliverFor(job.target, job.tier),
+      `${job.deliveryId}.${job.target}`,
+      () =>
+        queues.enqueueDelivery(job.target, {
+          deliveryId: job.deliveryId,
+          tier: job.tier,
+          eventIds: [job.eventId],
+        }),
     );
   }
   return new Set(replayed.map((j) => j.eventId)).size;

@@ -9,8 +9,21 @@ export type QueuedTier = (typeof QUEUED_TIERS)[number];
 export const QUEUE_NAMES = {
   decide: (tier: QueuedTier) => `decide-${tier}`,
   background: 'background-batch',
-  deliver: (target: string) => `deliver-${target}`,
+  deliver: (target: string, lane: DeliveryLane) =>
+    lane === 'now' ? `deliver-${target}` : `deliver-${target}-paced`,
 } as const;
+
+/**
+ * Each target has two delivery queues: `now` for critical events (at once) and background batches
+ * (already one per interval), and `paced` for high-tier events, rate-limited per target
+ * (TARGET_RATE_LIMIT) so a burst of roster changes cannot flood Canvas or Discourse.
+ */
+export const DELIVERY_LANES = ['now', 'paced'] as const;
+export type DeliveryLane = (typeof DELIVERY_LANES)[number];
+
+export function laneOf(tier: Tier): DeliveryLane {
+  return tier === 'high' ? 'paced' : 'now';
+}
 
 /** BullMQ priorities: lower runs first. Critical jumps every backlog (DESIGN.md section 3). */
 export const TIER_PRIORITY: Record<Tier, number> = { critical: 1, high: 5, background: 10 };
@@ -61,16 +74,19 @@ export class RelayQueues {
     this.background = new Queue(QUEUE_NAMES.background, options);
   }
 
-  deliver(target: string): Queue<DeliverJob> {
-    let queue = this.deliverQueues.get(target);
+  /** A target's delivery queue of one lane; `deliverFor` picks the lane of a tier. */
+  deliver(target: string, lane: DeliveryLane = 'now'): Queue<DeliverJob> {
+    const name = QUEUE_NAMES.deliver(target, lane);
+    let queue = this.deliverQueues.get(name);
     if (!queue) {
-      queue = new Queue<DeliverJob>(QUEUE_NAMES.deliver(target), {
-        connection: this.connection,
-        prefix: this.prefix,
-      });
-      this.deliverQueues.set(target, queue);
+      queue = new Queue<DeliverJob>(name, { connection: this.connection, prefix: this.prefix });
+      this.deliverQueues.set(name, queue);
     }
     return queue;
+  }
+
+  deliverFor(target: string, tier: Tier): Queue<DeliverJob> {
+    return this.deliver(target, laneOf(tier));
   }
 
   /**
@@ -112,25 +128,30 @@ export class RelayQueues {
 
   /** Delivery jobs for one target, added in one round trip; job id `<deliveryId>.<target>`. */
   async enqueueDeliveries(target: string, jobs: readonly DeliverJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    await this.deliver(target).addBulk(
-      jobs.map((job) => ({
-        name: 'deliver',
-        data: job,
-        opts: {
-          jobId: `${job.deliveryId}.${target}`,
-          priority: TIER_PRIORITY[job.tier],
-          // The delivery worker counts attempts itself (a 429 counts without spending a BullMQ
-          // attempt); BullMQ's own limit only has to be out of its way.
-          attempts: this.retry.attempts + 1,
-          // Exponential with jitter spreads the retries of many jobs; 429/Retry-After waits go
-          // through the breaker and the queue's rate limit instead, without spending an attempt.
-          backoff: { type: 'exponential' as const, delay: this.retry.backoffMs, jitter: 0.5 },
-          removeOnComplete: true,
-          removeOnFail: KEEP_FAILED,
-        },
-      })),
-    );
+    for (const lane of DELIVERY_LANES) {
+      const laneJobs = jobs.filter((job) => laneOf(job.tier) === lane);
+      if (laneJobs.length > 0)
+        await this.deliver(target, lane).addBulk(this.deliveryJobs(target, laneJobs));
+    }
+  }
+
+  private deliveryJobs(target: string, jobs: readonly DeliverJob[]) {
+    return jobs.map((job) => ({
+      name: 'deliver',
+      data: job,
+      opts: {
+        jobId: `${job.deliveryId}.${target}`,
+        priority: TIER_PRIORITY[job.tier],
+        // The delivery worker counts attempts itself (a 429 counts without spending a BullMQ
+        // attempt); BullMQ's own limit only has to be out of its way.
+        attempts: this.retry.attempts + 1,
+        // Exponential with jitter spreads the retries of many jobs; 429/Retry-After waits go
+        // through the breaker and the queue's rate limit instead, without spending an attempt.
+        backoff: { type: 'exponential' as const, delay: this.retry.backoffMs, jitter: 0.5 },
+        removeOnComplete: true,
+        removeOnFail: KEEP_FAILED,
+      },
+    }));
   }
 
   close(): Promise<void> {

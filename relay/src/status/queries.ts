@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { TIERS, type Tier } from '@cds/shared';
 import type { BreakerState } from '../connectors/breaker.js';
 import { EVENT_STATES, type Database, type EventState } from '../db/schema.js';
-import { QUEUED_TIERS, type RelayQueues } from '../queue/queues.js';
+import { DELIVERY_LANES, QUEUED_TIERS, type RelayQueues } from '../queue/queues.js';
 
 // Read-only views of the log for the status API and the metrics. The database is the truth;
 // queue counts from Redis are extra detail when Redis answers.
@@ -300,7 +300,11 @@ async function queueCounts(
         for (const tier of QUEUED_TIERS) decide[tier] = await counts(queues.decide[tier]);
         decide.background = await counts(queues.background);
         const deliver: QueueCounts['deliver'] = {};
-        for (const target of targets) deliver[target] = await counts(queues.deliver(target));
+        for (const target of targets)
+          for (const lane of DELIVERY_LANES)
+            deliver[lane === 'now' ? target : `${target} (paced)`] = await counts(
+              queues.deliver(target, lane),
+            );
         return { decide, deliver };
       })(),
       2_000,

@@ -10,6 +10,8 @@ import { decideEvents, type DecideOutcome } from '../processors/decide.js';
 import { deliverToTarget, recordDeliveryFailure } from '../processors/deliver.js';
 import {
   QUEUE_NAMES,
+  DELIVERY_LANES,
+  type DeliveryLane,
   QUEUED_TIERS,
   type DecideJob,
   type DeliverJob,
@@ -31,6 +33,8 @@ export interface WorkerDeps {
   retry: RetryPolicy;
   /** @defaultValue 16 */
   concurrency?: number;
+  /** High-tier deliveries per second per target. @defaultValue 20 */
+  targetRateLimit?: number;
   breaker?: BreakerOptions;
   /** How often BullMQ looks for jobs of crashed workers. @defaultValue 30_000 */
   stalledIntervalMs?: number;
@@ -71,11 +75,14 @@ export class RelayWorkers {
     this.add(QUEUE_NAMES.background, () => this.runBackgroundBatch(), 1);
     for (const connector of deps.connectors) {
       this.breakers.set(connector.name, new CircuitBreaker(deps.breaker));
-      this.add(
-        QUEUE_NAMES.deliver(connector.name),
-        (job: Job<DeliverJob>) => this.deliver(connector, job),
-        deps.concurrency ?? 16,
-      );
+      for (const lane of DELIVERY_LANES) {
+        this.add(
+          QUEUE_NAMES.deliver(connector.name, lane),
+          (job: Job<DeliverJob>) => this.deliver(connector, lane, job),
+          deps.concurrency ?? 16,
+          lane === 'paced' ? { max: deps.targetRateLimit ?? 20, duration: 1000 } : undefined,
+        );
+      }
     }
   }
 
@@ -83,6 +90,7 @@ export class RelayWorkers {
     name: string,
     processor: (job: Job<T>) => Promise<unknown>,
     concurrency: number,
+    limiter?: { max: number; duration: number },
   ): void {
     const connection = workerConnection(this.deps.redisUrl);
     this.connections.push(connection);
@@ -90,6 +98,7 @@ export class RelayWorkers {
       connection,
       prefix: this.deps.prefix,
       concurrency,
+      limiter,
       stalledInterval: this.deps.stalledIntervalMs ?? 30_000,
       // A crash mid-job is not the job's fault: let it be picked up again many times.
       maxStalledCount: 100,
@@ -154,10 +163,14 @@ export class RelayWorkers {
     }
   }
 
-  private async deliver(connector: Connector, job: Job<DeliverJob>): Promise<number> {
+  private async deliver(
+    connector: Connector,
+    lane: DeliveryLane,
+    job: Job<DeliverJob>,
+  ): Promise<number> {
     const { deps } = this;
     const breaker = this.breakers.get(connector.name)!;
-    const queue = deps.queues.deliver(connector.name);
+    const queue = deps.queues.deliver(connector.name, lane);
     const wait = breaker.waitMs();
     if (wait > 0) {
       await queue.rateLimit(wait);
