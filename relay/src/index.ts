@@ -2,6 +2,12 @@
 export * from './config.js';
 export * from './relay.js';
 export * from './db/connect.js';
+export {
+  EVENT_STATES,
+  UNFINISHED_EVENT_STATES,
+  isUnfinished,
+  type EventState,
+} from './db/schema.js';
 export * from './connectors/connector.js';
 export * from './connectors/breaker.js';
 export * from './audit/chain.js';

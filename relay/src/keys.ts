@@ -11,7 +11,7 @@ import {
 import type { Logger } from './log.js';
 
 /** Reads the trusted JWKS from a path or an http(s) URL. A missing file is an empty set. */
-async function readJwks(location: string): Promise<unknown> {
+export async function readJwks(location: string): Promise<unknown> {
   if (/^https?:\/\//.test(location)) {
     const response = await fetch(location, { signal: AbortSignal.timeout(5000) });
     if (!response.ok)

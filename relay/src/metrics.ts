@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TIERS } from '@cds/shared';
-import type { BreakerState } from './connectors/breaker.js';
+import { BREAKER_STATES } from './connectors/breaker.js';
 import { isTargetError, type Connector } from './connectors/connector.js';
 import type { Store } from './db/connect.js';
 import type { IngestReport } from './ingest/accept.js';
@@ -13,8 +13,6 @@ import {
   targetHealth,
   type BreakerStates,
 } from './status/queries.js';
-
-const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 
 export interface RelayMetricsOptions {
   store: Store;

@@ -7,7 +7,6 @@ import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
 import { WebhookConnector } from './connectors/webhook.js';
 import { openStore, type Store } from './db/connect.js';
-import { EVENT_STATES, type EventState } from './db/schema.js';
 import { buildApp } from './http/app.js';
 import { relayAuth } from './http/auth.js';
 import { TrustedKeys, loadRelaySigner } from './keys.js';
@@ -23,9 +22,6 @@ import { Sweeper } from './sweeper.js';
 import { RelayWorkers } from './workers/workers.js';
 
 export type Role = 'all' | 'web' | 'worker';
-
-const isEventState = (state: string): state is EventState =>
-  (EVENT_STATES as readonly string[]).includes(state);
 
 export interface RelayOptions {
   config: RelayConfig;
@@ -124,7 +120,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       stalledIntervalMs: options.stalledIntervalMs ?? config.stalledIntervalMs,
       onChange: ({ id, key, state, reason }) => {
         metrics.observeTransition(state);
-        if (isEventState(state)) bus.publish({ type: 'event', id, key, state, reason });
+        bus.publish({ type: 'event', id, key, state, reason });
       },
     });
     workers.start();

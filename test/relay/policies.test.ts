@@ -6,6 +6,7 @@ import {
   type EntityType,
   type SyncEvent,
 } from '@cds/shared';
+import { isUnfinished } from '@cds/relay';
 import { RelayHarness } from '../support/relay-harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -113,7 +114,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
                 .select('state')
                 .where('id', '=', edits[side].id)
                 .executeTakeFirst();
-              return row && !['accepted', 'delivering'].includes(row.state);
+              return row && !isUnfinished(row.state);
             });
           }
           const expected = expectedFinal(entity, edits);

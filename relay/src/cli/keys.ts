@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -11,6 +11,7 @@ import {
   type TrustedJwks,
 } from '@cds/shared';
 import { parseDuration } from '../config.js';
+import { readJwks } from '../keys.js';
 import type { CliContext } from './context.js';
 import { print } from './output.js';
 
@@ -30,19 +31,16 @@ function checkProducer(name: string): string {
   return name;
 }
 
+/** The trusted JWKS file, to add keys to (a missing file is an empty set, as for the relay). */
 async function readTrusted(path: string): Promise<TrustedJwks> {
   if (/^https?:\/\//.test(path))
     throw new InvalidConfig(
       `TRUSTED_JWKS is a URL (${path}): add the public key where that JWKS is published instead`,
     );
-  try {
-    return jwksSchema.parse(JSON.parse(await readFile(path, 'utf8')));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] };
-    throw new InvalidConfig(
-      `TRUSTED_JWKS ${path} is not a valid JWKS: ${(error as Error).message}`,
-    );
-  }
+  const parsed = jwksSchema.safeParse(await readJwks(path));
+  if (!parsed.success)
+    throw new InvalidConfig(`TRUSTED_JWKS ${path} is not a valid JWKS: ${parsed.error.message}`);
+  return parsed.data;
 }
 
 /** Writes via a temporary file and a rename, so the relay never reads half a JWKS. */
@@ -55,7 +53,7 @@ async function writeJson(path: string, value: unknown, mode?: number): Promise<v
 }
 
 async function exists(path: string): Promise<boolean> {
-  return readFile(path).then(
+  return access(path).then(
     () => true,
     () => false,
   );

@@ -1,5 +1,6 @@
 /** Where a breaker is: closed (calls go through), open (calls wait), half-open (one probe). */
-export type BreakerState = 'closed' | 'open' | 'half-open';
+export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+export type BreakerState = (typeof BREAKER_STATES)[number];
 
 export interface BreakerOptions {
   /** Consecutive failures that open the breaker. @defaultValue 5 */

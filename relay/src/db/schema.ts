@@ -28,15 +28,12 @@ export const EVENT_STATES = [
 ] as const;
 export type EventState = (typeof EVENT_STATES)[number];
 
-/** States after which nothing more happens to an event unless a person replays it. */
-export const FINAL_EVENT_STATES: readonly EventState[] = [
-  'applied',
-  'stale',
-  'overridden',
-  'conflict',
-  'parked',
-  'dead',
-];
+/** States with work still ahead (the backlog); every other state is final until a person replays. */
+export const UNFINISHED_EVENT_STATES = ['accepted', 'delivering'] as const satisfies EventState[];
+
+export function isUnfinished(state: EventState): boolean {
+  return (UNFINISHED_EVENT_STATES as readonly EventState[]).includes(state);
+}
 
 export interface EventsTable {
   id: string;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { EVENT_STATES } from '../db/schema.js';
+import { EVENT_STATES, isUnfinished } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import { closeConnection } from '../queue/redis.js';
 
@@ -101,7 +101,7 @@ export class StatusBus {
       if (known?.key !== undefined) message.key = known.key;
       if (known?.entity !== undefined) message.entity ??= known.entity;
     }
-    if (message.state !== 'accepted' && message.state !== 'delivering') {
+    if (!isUnfinished(message.state)) {
       this.knownKeys.delete(message.id);
     }
   }

@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely';
 import { TIERS, type Tier } from '@cds/shared';
 import type { BreakerState } from '../connectors/breaker.js';
-import { EVENT_STATES, type Database, type EventState } from '../db/schema.js';
+import {
+  EVENT_STATES,
+  UNFINISHED_EVENT_STATES,
+  type Database,
+  type EventState,
+} from '../db/schema.js';
 import { DELIVERY_LANES, QUEUED_TIERS, type RelayQueues } from '../queue/queues.js';
 
 // Read-only views of the log for the status API and the metrics. The database is the truth;
@@ -10,9 +15,6 @@ import { DELIVERY_LANES, QUEUED_TIERS, type RelayQueues } from '../queue/queues.
 type Db = Kysely<Database>;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-/** States whose events still have work ahead of them: the backlog. */
-export const UNFINISHED_STATES = ['accepted', 'delivering'] as const satisfies EventState[];
 
 export interface SyncStateView {
   key: string;
@@ -167,7 +169,7 @@ export async function backlogByTier(db: Db, now = Date.now()): Promise<Record<Ti
   const rows = await db
     .selectFrom('events')
     .select((eb) => ['tier', eb.fn.countAll().as('n'), eb.fn.min('received_at').as('oldest')])
-    .where('state', 'in', UNFINISHED_STATES)
+    .where('state', 'in', UNFINISHED_EVENT_STATES)
     .groupBy('tier')
     .execute();
   const result = Object.fromEntries(TIERS.map((t) => [t, { backlog: 0, lagMs: 0 }])) as Record<

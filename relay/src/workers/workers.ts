@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { MappingRegistry, PolicyTable, Tier } from '@cds/shared';
 import type { Store } from '../db/connect.js';
+import type { EventState } from '../db/schema.js';
 import { CircuitBreaker, type BreakerOptions } from '../connectors/breaker.js';
 import { isTargetError, type Connector } from '../connectors/connector.js';
 import type { Logger } from '../log.js';
@@ -43,7 +44,7 @@ export interface WorkerDeps {
     type: 'event';
     id: string;
     key?: string;
-    state: string;
+    state: EventState;
     reason?: string | null;
   }) => void;
 }
@@ -131,22 +132,14 @@ export class RelayWorkers {
         reason: d.reason,
       });
     if (outcome.toDeliver.length > 0) {
-      for (const connector of deps.connectors) {
-        if (batchId) {
-          await deps.queues.enqueueDelivery(connector.name, {
-            deliveryId: batchId,
-            tier: 'background',
-            eventIds: outcome.toDeliver,
-          });
-        } else {
-          await deps.queues.enqueueDeliveries(
-            connector.name,
-            outcome.decisions
-              .filter((d) => d.state === 'delivering')
-              .map((d) => ({ deliveryId: d.eventId, tier: d.tier as Tier, eventIds: [d.eventId] })),
-          );
-        }
-      }
+      // A sealed batch is one delivery; other events are delivered one by one, under their own id.
+      const jobs: DeliverJob[] = batchId
+        ? [{ deliveryId: batchId, tier: 'background', eventIds: outcome.toDeliver }]
+        : outcome.decisions
+            .filter((d) => d.state === 'delivering')
+            .map((d) => ({ deliveryId: d.eventId, tier: d.tier as Tier, eventIds: [d.eventId] }));
+      for (const connector of deps.connectors)
+        await deps.queues.enqueueDeliveries(connector.name, jobs);
     }
     return outcome;
   }
