@@ -31,6 +31,7 @@ describe('relay settings', () => {
           BACKGROUND_BATCH_INTERVAL: 'hourly',
           REDIS_URL: 'localhost:6379',
           RELAY_ADMIN_TOKEN: 'short',
+          TARGET_RATE_LIMIT: '0',
         }),
       (error: Error & { code?: string }) => {
         assert.equal(error.code, 'ERR_INVALID_CONFIG');
@@ -41,6 +42,7 @@ describe('relay settings', () => {
         );
         assert.match(error.message, /REDIS_URL: must start with redis:\/\//);
         assert.match(error.message, /RELAY_ADMIN_TOKEN: must be at least 16 characters/);
+        assert.match(error.message, /TARGET_RATE_LIMIT: /);
         return true;
       },
     );

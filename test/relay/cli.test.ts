@@ -20,6 +20,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('"cds example grade | cds send" delivers the examples, and a bad line sends nothing', async () => {
+      const unknown = await cds(['example', 'homework'], env);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /unknown entity "homework": use one of grade, /);
       const example = await cds(['example', 'grade', '--count', '3'], env);
       assert.equal(example.code, 0, example.stderr);
       const sent = await cds(
