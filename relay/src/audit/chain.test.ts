@@ -29,7 +29,7 @@ forEachDatabase('the audit chain', (ctx) => {
       [1, 2, 3, 4, 5],
     );
     for (let i = 1; i < rows.length; i += 1) assert.equal(rows[i]!.prev_hash, rows[i - 1]!.hash);
-    assert.deepEqual(await verifyAuditChain(ctx.store), { ok: true, checked: 5 });
+    assert.deepEqual(await verifyAuditChain(ctx.store), { ok: true, checked: 5, events: 0 });
   });
 
   it('fails verification after one record is altered in the database, naming it', async () => {
@@ -56,6 +56,6 @@ forEachDatabase('the audit chain', (ctx) => {
 
   it('keeps one unbroken chain when many writers append at once', async () => {
     await Promise.all(Array.from({ length: 8 }, () => record(5)));
-    assert.deepEqual(await verifyAuditChain(ctx.store), { ok: true, checked: 40 });
+    assert.deepEqual(await verifyAuditChain(ctx.store), { ok: true, checked: 40, events: 0 });
   });
 });

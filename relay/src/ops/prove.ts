@@ -1,5 +1,10 @@
 import { merkleProof, merkleRoot, verifyMerkleProof, type MerkleStep } from '@cds/shared';
-import { auditRecordHash } from '../audit/chain.js';
+import {
+  auditRecordHash,
+  DECISION_ACTIONS,
+  recordedEventHash,
+  storedEventHash,
+} from '../audit/hash.js';
 import type { Store } from '../db/connect.js';
 import type { AuditTable } from '../db/schema.js';
 import { decisionLeaf } from '../processors/decide.js';
@@ -8,17 +13,23 @@ export interface InclusionProof {
   eventId: string;
   /** The audit record of the event's decision. */
   decision: AuditTable;
+  /**
+   * The hash of the event that the decision recorded, and that of its body as stored now (null:
+   * the event is gone or its body is not JSON). Absent for decisions older than this field.
+   */
+  event?: { recordedHash: string; storedHash: string | null };
   /** Present when the event was decided in a sealed background batch. */
   batch?: { batchId: string; sealSeq: number; root: string; leaf: string; proof: MerkleStep[] };
   /** Every check that was made, all true for a valid proof. */
-  checks: { decisionHash: boolean; merkle?: boolean; sealHash?: boolean };
+  checks: { decisionHash: boolean; eventHash?: boolean; merkle?: boolean; sealHash?: boolean };
   valid: boolean;
 }
 
 /**
- * Proves an applied event is in the audit log: its decision record's hash, and for a background
- * batch the Merkle path from the decision to the root sealed in the chain. `cds audit verify`
- * checks the chain itself; this shows one event's place in it.
+ * Proves an applied event is in the audit log: its decision record's hash, the event's stored
+ * body against the hash the decision recorded, and for a background batch the Merkle path from
+ * the decision to the root sealed in the chain. `cds audit verify` checks the chain itself; this
+ * shows one event's place in it.
  */
 export async function proveEvent(
   store: Store,
@@ -28,14 +39,25 @@ export async function proveEvent(
     .selectFrom('audit')
     .selectAll()
     .where('subject', '=', eventId)
-    .where('action', 'like', 'event.%')
-    .where('action', '!=', 'event.replayed')
+    .where('action', 'in', DECISION_ACTIONS)
     .orderBy('seq', 'desc')
     .executeTakeFirst();
   if (!decision) return undefined;
   const checks: InclusionProof['checks'] = {
     decisionHash: auditRecordHash(decision) === decision.hash,
   };
+  // The decision vouches for the data too: the event's body must still hash as it did then.
+  let event: InclusionProof['event'];
+  const recordedHash = recordedEventHash(decision);
+  if (recordedHash !== undefined) {
+    const row = await store.db
+      .selectFrom('events')
+      .select('body')
+      .where('id', '=', eventId)
+      .executeTakeFirst();
+    event = { recordedHash, storedHash: row ? storedEventHash(row.body) : null };
+    checks.eventHash = event.storedHash === recordedHash;
+  }
   const seals = await store.db
     .selectFrom('audit')
     .selectAll()
@@ -67,5 +89,5 @@ export async function proveEvent(
       merkleRoot(leaves) === detail.root && verifyMerkleProof(leaf, proof, detail.root);
     checks.sealHash = auditRecordHash(seal) === seal.hash;
   }
-  return { eventId, decision, batch, checks, valid: Object.values(checks).every(Boolean) };
+  return { eventId, decision, event, batch, checks, valid: Object.values(checks).every(Boolean) };
 }

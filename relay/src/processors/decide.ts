@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   decide,
+  eventHash,
   merkleRoot,
   resolveState,
   toCdsError,
@@ -71,7 +72,7 @@ async function decideOne(
       actor: 'worker',
       action: 'event.parked',
       subject: logged.id,
-      detail: { key: logged.key, reason: failure.message },
+      detail: { key: logged.key, reason: failure.message, eventHash: eventHash(logged.event) },
     });
     return { ...base, action: 'parked', state: 'parked', reason: failure.message };
   }
@@ -122,6 +123,8 @@ async function decideOne(
       source: canonical.source,
       vv: canonical.vv,
       reason: decision.reason,
+      // The event as stored in the log, so `cds audit verify` notices an edited body.
+      eventHash: eventHash(logged.event),
     },
   });
   return { ...base, action: decision.action, state, reason: decision.reason };
