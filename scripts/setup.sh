@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the repository needs on a fresh machine, idempotently: the pinned pnpm (from the
 # npm registry; `corepack enable` fails on our machines) and the workspace's dependencies.
-# Redis and PostgreSQL are provisioned by scripts/provision.mjs, which `pnpm test` runs.
+# Redis and PostgreSQL are provisioned by scripts/provision/ (TypeScript, run through tsx, so it
+# needs these dependencies), which `pnpm test` runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,12 +7,14 @@ import { benchRelay } from './relay.js';
 import { benchSigning } from './signing.js';
 import { RESULTS_FILE, recordResults } from './results.js';
 
-const PROVISION = fileURLToPath(new URL('../../scripts/provision.mjs', import.meta.url));
+const PROVISION = fileURLToPath(new URL('../../scripts/provision/main.ts', import.meta.url));
 const SUITES = ['signing', 'relay'] as const;
 type Suite = (typeof SUITES)[number];
 
 function provision(flag: '--redis-only' | '--postgres-only'): boolean {
-  return spawnSync(process.execPath, [PROVISION, flag], { stdio: 'inherit' }).status === 0;
+  // TypeScript, run through tsx as `pnpm provision` does.
+  const args = ['--import', 'tsx', PROVISION, flag];
+  return spawnSync(process.execPath, args, { stdio: 'inherit' }).status === 0;
 }
 
 function chosenSuites(args: readonly string[]): Set<Suite> {

@@ -1,10 +1,11 @@
 // Redis helpers for the queue benchmarks: every run works under its own key prefix and removes it.
 import { randomUUID } from 'node:crypto';
+import { connectionUrl } from '@cds/relay';
 import { Redis } from 'ioredis';
 
-/** REDIS_URL, as the relay reads it. @defaultValue redis://127.0.0.1:6379 */
+/** REDIS_URL, read and checked as the relay reads it. @defaultValue redis://127.0.0.1:6379 */
 export function redisUrl(): string {
-  return process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  return connectionUrl('REDIS_URL');
 }
 
 /** A BullMQ prefix no other run or test uses; the hash tag keeps a queue in one cluster slot. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfig, resolvePolicies, type PolicyTable } from '@cds/shared';
+import { connectionUrlSchema } from './settings/connections.js';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -35,11 +36,8 @@ const urlList = z
 /** Every relay setting, from the environment (DESIGN.md section 8). Defaults are applied here only. */
 const envSchema = z.object({
   PORT: port.default(8080),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .default('redis://127.0.0.1:6379'),
-  DATABASE_URL: z.string().default('sqlite:./data/cds.sqlite'),
+  REDIS_URL: connectionUrlSchema('REDIS_URL'),
+  DATABASE_URL: connectionUrlSchema('DATABASE_URL'),
   RELAY_ADMIN_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters (use a random string)')

@@ -1,5 +1,6 @@
 // @cds/relay: import the pieces without starting anything (CONVENTIONS.md #3).
 export * from './config.js';
+export * from './settings/connections.js';
 export * from './relay.js';
 export * from './db/connect.js';
 export {

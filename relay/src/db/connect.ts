@@ -8,7 +8,7 @@ import {
   type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
-import { InvalidConfig } from '@cds/shared';
+import { maskUrl, parseDatabaseUrl } from '../settings/connections.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -21,11 +21,6 @@ export interface Store {
   /** The URL with any password masked, for logs. */
   description: string;
   close(): Promise<void>;
-}
-
-/** `postgres://user:***@host/db`: never log a password. */
-export function maskUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
 
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
@@ -75,23 +70,18 @@ function withStatementCache(database: SqliteDatabase.Database): KyselySqliteData
  * `sqlite::memory:`) or `postgres://...`; runs the migrations.
  */
 export async function openStore(url: string, options: { poolSize?: number } = {}): Promise<Store> {
-  let dialect: DialectName;
+  const target = parseDatabaseUrl(url); // InvalidConfig naming DATABASE_URL and the fix
+  const dialect: DialectName = target.dialect;
   let kysely: Kysely<Database>;
-  if (url.startsWith('sqlite:')) {
-    dialect = 'sqlite';
-    kysely = new Kysely<Database>({ dialect: sqliteDialect(url.slice('sqlite:'.length)) });
-  } else if (/^postgres(ql)?:\/\//.test(url)) {
-    dialect = 'postgres';
+  if (target.dialect === 'sqlite') {
+    kysely = new Kysely<Database>({ dialect: sqliteDialect(target.path) });
+  } else {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
       types: pgTypes,
     });
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  } else {
-    throw new InvalidConfig(
-      `DATABASE_URL must start with sqlite: or postgres:// (got "${maskUrl(url)}"), e.g. sqlite:./data/cds.sqlite`,
-    );
   }
   try {
     await migrateToLatest(kysely as Kysely<unknown>);

@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { connectionUrl } from '../settings/connections.js';
 import { openStore, type DialectName, type Store } from './connect.js';
-
-const DEFAULT_TEST_POSTGRES_URL = 'postgres://cds:cds@127.0.0.1:5432/cds_test';
 
 /** A fresh, empty, migrated store and the URL that reaches it; `dispose()` removes it. */
 export interface TestDatabase {
@@ -28,7 +27,7 @@ async function sqliteDatabase(): Promise<TestDatabase> {
 
 /** A private PostgreSQL schema per test database, selected through the connection's search_path. */
 async function postgresDatabase(): Promise<TestDatabase> {
-  const base = process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
+  const base = connectionUrl('TEST_POSTGRES_URL');
   const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();

@@ -1,54 +1,77 @@
-// Unit tests for scripts/provision.mjs that need no Redis or PostgreSQL: run with
-// mocha (part of `pnpm test`). Fake servers listen on 127.0.0.1 only.
+// Unit tests for provisioning that need no Redis or PostgreSQL: run with mocha (part of
+// `pnpm test`). Fake servers listen on 127.0.0.1 only.
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import {
-  classifyPsqlError,
-  isLocalHost,
-  maskUrl,
-  parseClustersText,
-  parsePostgresUrl,
-  parseRedisUrl,
-  provision,
-  ProvisionError,
-  redisPing,
-  respCommand,
-  sqlIdent,
-  sqlLiteral,
-} from './provision.mjs';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { maskUrl, parsePostgresUrl, parseRedisUrl } from '../../relay/src/settings/connections.js';
+import { main } from './cli.js';
+import { ProvisionError } from './errors.js';
+import { parseClustersText } from './pg-cluster.js';
+import { isLocalHost } from './probe.js';
+import { provision } from './provision.js';
+import { classifyPsqlError } from './psql.js';
+import { redisPing, respCommand } from './redis-ping.js';
+import { sqlIdent, sqlLiteral } from './text.js';
 
 /** Cleanups registered by a test, run after it whether it passed or not. */
-const pending = [];
+const pending: Array<() => Promise<unknown>> = [];
 function cleanups() {
-  return { after: (fn) => pending.push(fn) };
+  return { after: (fn: () => Promise<unknown>) => pending.push(fn) };
 }
 
-/** A TCP server on 127.0.0.1 whose connections get `onData(text, socket)`; returns { port, close }. */
-async function fakeServer(onData) {
-  const sockets = new Set();
+interface FakeServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A TCP server on 127.0.0.1 whose connections get `onData(text, socket)`. */
+async function fakeServer(onData: (text: string, socket: Socket) => void): Promise<FakeServer> {
+  const sockets = new Set<Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('data', (d) => onData(d.toString(), socket));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: server.address().port,
+    port: (server.address() as AddressInfo).port,
     close: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(resolve);
+        server.close(() => resolve());
       }),
   };
 }
 
-async function freePort() {
+async function freePort(): Promise<number> {
   const s = await fakeServer(() => {});
   await s.close();
   return s.port;
 }
 
-describe('scripts/provision.mjs', () => {
+/** Asserts a wrong setting: ERR_INVALID_CONFIG, and a message matching `pattern`. */
+function invalidConfig(pattern: RegExp) {
+  return (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'ERR_INVALID_CONFIG');
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+/** Runs `fn` with console.error and console.log captured; returns what they printed. */
+async function captured<T>(fn: () => Promise<T>): Promise<{ value: T; output: string }> {
+  const lines: string[] = [];
+  const { error, log } = console;
+  console.error = (...args: unknown[]) => void lines.push(args.join(' '));
+  console.log = console.error;
+  try {
+    return { value: await fn(), output: lines.join('\n') };
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+}
+
+describe('scripts/provision', () => {
   afterEach(async () => {
     await Promise.all(pending.splice(0).map((fn) => fn()));
   });
@@ -85,8 +108,8 @@ describe('scripts/provision.mjs', () => {
       password: 'p@ss',
       tls: true,
     });
-    assert.throws(() => parseRedisUrl('http://x'), ProvisionError);
-    assert.throws(() => parseRedisUrl('::'), ProvisionError);
+    assert.throws(() => parseRedisUrl('http://x'), invalidConfig(/^REDIS_URL must start with/));
+    assert.throws(() => parseRedisUrl('::'), invalidConfig(/^REDIS_URL /));
   });
 
   it('parsePostgresUrl', () => {
@@ -104,7 +127,14 @@ describe('scripts/provision.mjs', () => {
       password: '',
       database: 'me',
     });
-    assert.throws(() => parsePostgresUrl('mysql://a@b/c'), ProvisionError);
+    assert.throws(
+      () => parsePostgresUrl('mysql://a@b/c'),
+      invalidConfig(/^TEST_POSTGRES_URL must start with postgres:\/\//),
+    );
+    assert.throws(
+      () => parsePostgresUrl('mysql://a@b/c', 'DATABASE_URL'),
+      invalidConfig(/^DATABASE_URL /),
+    );
   });
 
   it('SQL quoting', () => {
@@ -122,6 +152,7 @@ describe('scripts/provision.mjs', () => {
       '15  main    5432 online postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log\n' +
       '16  other   5433 down,binaries_missing postgres /var/lib/postgresql/16/other /var/log/x.log\n';
     const [a, b] = parseClustersText(text);
+    assert.ok(a && b);
     assert.equal(a.version, '15');
     assert.equal(a.name, 'main');
     assert.equal(a.port, 5432);
@@ -163,7 +194,7 @@ describe('scripts/provision.mjs', () => {
     );
     const silent = await fakeServer(() => {});
     t.after(() => Promise.all([redis.close(), http.close(), silent.close()]));
-    const at = (port, extra = {}) => ({
+    const at = (port: number, extra: { password?: string } = {}) => ({
       host: '127.0.0.1',
       port,
       username: '',
@@ -171,13 +202,17 @@ describe('scripts/provision.mjs', () => {
       tls: false,
       ...extra,
     });
+    const reason = async (port: number, extra?: { password?: string }, timeoutMs?: number) => {
+      const result = await redisPing(at(port, extra), timeoutMs);
+      return result.ok ? 'ok' : result.reason;
+    };
 
     assert.deepEqual(await redisPing(at(redis.port, { password })), { ok: true });
-    assert.equal((await redisPing(at(redis.port))).reason, 'noauth');
-    assert.equal((await redisPing(at(redis.port, { password: 'nope' }))).reason, 'auth');
-    assert.equal((await redisPing(at(http.port))).reason, 'protocol');
-    assert.equal((await redisPing(at(await freePort()))).reason, 'refused');
-    assert.equal((await redisPing(at(silent.port), 200)).reason, 'noreply');
+    assert.equal(await reason(redis.port), 'noauth');
+    assert.equal(await reason(redis.port, { password: 'nope' }), 'auth');
+    assert.equal(await reason(http.port), 'protocol');
+    assert.equal(await reason(await freePort()), 'refused');
+    assert.equal(await reason(silent.port, {}, 200), 'noreply');
   });
 
   it('provision: an answering Redis is reported, not touched', async () => {
@@ -188,8 +223,8 @@ describe('scripts/provision.mjs', () => {
     t.after(() => redis.close());
     const url = `redis://127.0.0.1:${redis.port}`;
     const result = await provision({ postgres: false, summary: false, redisUrl: url });
-    assert.equal(result.redis.url, url);
-    assert.equal(result.redis.startedByUs, false);
+    assert.equal(result.redis?.url, url);
+    assert.equal(result.redis?.startedByUs, false);
     assert.equal(result.postgres, undefined);
   });
 
@@ -225,5 +260,53 @@ describe('scripts/provision.mjs', () => {
         /REDIS_URL/.test(err.message) &&
         /not this machine/.test(err.message),
     );
+  });
+
+  it('provision: a DATABASE_URL that is neither sqlite: nor postgres:// is named, not ignored', async () => {
+    await assert.rejects(
+      provision({
+        redis: false,
+        testDatabase: false,
+        summary: false,
+        quiet: true,
+        databaseUrl: 'mysql://root:hunter2@127.0.0.1/relay',
+      }),
+      invalidConfig(/^DATABASE_URL must be sqlite:PATH or postgres:\/\/.*root:\*\*\*@/),
+    );
+  });
+
+  it('provision --app: a sqlite: DATABASE_URL needs no PostgreSQL at all', async () => {
+    const result = await provision({
+      redis: false,
+      testDatabase: false,
+      summary: false,
+      databaseUrl: 'sqlite:./data/cds.sqlite',
+    });
+    assert.deepEqual(result, {});
+  });
+
+  it('the command refuses unknown arguments and contradictory ones with status 2 and its usage', async () => {
+    const unknown = await captured(() => main(['--frobnicate']));
+    assert.equal(unknown.value, 2);
+    assert.match(unknown.output, /provision: unknown argument --frobnicate/);
+    assert.match(unknown.output, /usage: pnpm provision/);
+    const both = await captured(() => main(['--redis-only', '--postgres-only']));
+    assert.equal(both.value, 2);
+    assert.match(both.output, /--redis-only and --postgres-only exclude each other/);
+  });
+
+  it('the command prints what to do, without a stack, when it cannot', async () => {
+    const saved = process.env.REDIS_URL;
+    process.env.REDIS_URL = 'http://:hunter2@127.0.0.1:6379';
+    try {
+      const run = await captured(() => main(['--redis-only', '--quiet']));
+      assert.equal(run.value, 1);
+      assert.match(run.output, /^provision: REDIS_URL must start with redis:\/\/ or rediss:\/\//);
+      assert.ok(!run.output.includes('hunter2'));
+      assert.ok(!run.output.includes('    at '), run.output);
+    } finally {
+      if (saved === undefined) delete process.env.REDIS_URL;
+      else process.env.REDIS_URL = saved;
+    }
   });
 });

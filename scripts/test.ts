@@ -1,20 +1,19 @@
-#!/usr/bin/env node
-// `pnpm test`: provision Redis and PostgreSQL, then type check, lint and run every mocha suite.
+// `pnpm test` (tsx scripts/test.ts): provision Redis and PostgreSQL, then type check, lint and run every mocha suite.
 // Every step runs even when an earlier one fails, so one run shows everything that is wrong. The
 // last line counts each mocha test and each other step: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provision } from './provision.mjs';
+import { provision } from './provision/provision.js';
 
-const checks = [
+const checks: Array<[name: string, args: string[]]> = [
   ['type check', ['exec', 'tsc', '-p', 'tsconfig.json']],
   ['lint', ['exec', 'eslint', '.']],
   ['format', ['exec', 'prettier', '--check', '--log-level', 'warn', '.']],
 ];
 
-function run(name, args, env) {
+function run(name: string, args: string[], env: NodeJS.ProcessEnv): boolean {
   console.log(`\n== ${name}: pnpm ${args.join(' ')}`);
   const started = Date.now();
   const result = spawnSync('pnpm', args, { stdio: 'inherit', env });
@@ -25,14 +24,14 @@ function run(name, args, env) {
   return ok;
 }
 
-async function main() {
+async function main(): Promise<void> {
   const services = await provision({});
   const summaryDir = mkdtempSync(join(tmpdir(), 'cds-test-'));
   const summaryFile = join(summaryDir, 'summary.json');
   const env = {
     ...process.env,
-    REDIS_URL: services.redis.url,
-    TEST_POSTGRES_URL: services.postgres.url,
+    REDIS_URL: services.redis!.url,
+    TEST_POSTGRES_URL: services.postgres!.url,
     CDS_TEST_SUMMARY_FILE: summaryFile,
   };
 
@@ -41,7 +40,7 @@ async function main() {
 
   let stats = { passes: 0, failures: 0, pending: 0 };
   try {
-    stats = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    stats = JSON.parse(readFileSync(summaryFile, 'utf8')) as typeof stats;
   } catch {
     console.error('pnpm test: mocha ended without a summary (it crashed before the end)');
   }
@@ -54,7 +53,7 @@ async function main() {
   process.exit(failed === 0 ? 0 : 1);
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(`pnpm test: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
