@@ -51,12 +51,19 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  MAX_EVENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   MAX_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1000),
   TOKEN_MAX_AGE: duration.default(300_000),
   CLOCK_SKEW: duration.default(30_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   TARGET_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(20),
   STALLED_INTERVAL: duration.default(30_000),
+  DELIVERY_RETRY_WINDOW: duration.default(24 * 3_600_000),
+  DELIVERY_MAX_BACKOFF: duration.default(10 * 60_000),
   // A hash tag keeps every key of a queue in one Redis Cluster slot (DESIGN.md section 7).
   QUEUE_PREFIX: z.string().min(1).default('{cds}'),
   POLICY_OVERRIDES: z
@@ -89,11 +96,17 @@ export interface RelayConfig {
   backgroundBatchIntervalMs: number;
   maxBodyBytes: number;
   maxBatchEvents: number;
+  /** Largest single event (its JSON) accepted; a larger one is rejected alone. */
+  maxEventBytes: number;
   tokenMaxAgeMs: number;
   clockSkewMs: number;
   workerConcurrency: number;
   /** How soon the jobs of a crashed worker are taken up by another. */
   stalledIntervalMs: number;
+  /** How long a failing delivery is retried, from its first attempt, before it is a dead letter. */
+  deliveryRetryWindowMs: number;
+  /** The longest wait between two attempts of a delivery. */
+  deliveryMaxBackoffMs: number;
   queuePrefix: string;
   policies: PolicyTable;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -126,11 +139,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backgroundBatchIntervalMs: e.BACKGROUND_BATCH_INTERVAL,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,
+    maxEventBytes: e.MAX_EVENT_BYTES,
     tokenMaxAgeMs: e.TOKEN_MAX_AGE,
     clockSkewMs: e.CLOCK_SKEW,
     workerConcurrency: e.WORKER_CONCURRENCY,
     targetRateLimit: e.TARGET_RATE_LIMIT,
     stalledIntervalMs: e.STALLED_INTERVAL,
+    deliveryRetryWindowMs: e.DELIVERY_RETRY_WINDOW,
+    deliveryMaxBackoffMs: e.DELIVERY_MAX_BACKOFF,
     queuePrefix: e.QUEUE_PREFIX,
     policies: resolvePolicies(e.POLICY_OVERRIDES),
     logLevel: e.LOG_LEVEL,

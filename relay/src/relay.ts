@@ -8,16 +8,19 @@ import type { Connector } from './connectors/connector.js';
 import { WebhookConnector } from './connectors/webhook.js';
 import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
+import { checkReadiness } from './http/readiness.js';
 import { relayAuth } from './http/auth.js';
 import { TrustedKeys, loadRelaySigner } from './keys.js';
 import { createLogger, type Logger } from './log.js';
 import { RelayMetrics, metricsRouter } from './metrics.js';
-import { DEFAULT_RETRY, RelayQueues, type RetryPolicy } from './queue/queues.js';
+import { RelayQueues } from './queue/queues.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './queue/retry.js';
 import { closeConnection, producerConnection } from './queue/redis.js';
 import { StatusBus } from './status/bus.js';
 import type { BreakerStates } from './status/queries.js';
 import { statusRouter } from './status/router.js';
-import { DbSeenStore } from './store/seen-tokens.js';
+import { auditKeyChange } from './ops/key-changes.js';
+import { pruneTokens } from './store/seen-tokens.js';
 import { Sweeper } from './sweeper.js';
 import { RelayWorkers } from './workers/workers.js';
 
@@ -31,7 +34,8 @@ export interface RelayOptions {
   /** Connectors besides the outbound webhooks (Canvas, Discourse, or a test's). */
   connectors?: Connector[];
   mappings?: MappingRegistry;
-  retry?: RetryPolicy;
+  /** Delivery retries; unset fields come from the config (DELIVERY_RETRY_WINDOW, DELIVERY_MAX_BACKOFF). */
+  retry?: Partial<RetryPolicy>;
   breaker?: BreakerOptions;
   /** Sweeper timing (tests shorten it). */
   sweeper?: { idleMs?: number; intervalMs?: number };
@@ -71,7 +75,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = await openStore(config.databaseUrl);
   const producer = producerConnection(config.redisUrl);
-  const retry = options.retry ?? DEFAULT_RETRY;
+  const retry: RetryPolicy = {
+    ...DEFAULT_RETRY,
+    windowMs: config.deliveryRetryWindowMs,
+    maxBackoffMs: config.deliveryMaxBackoffMs,
+    ...options.retry,
+  };
   const queues = new RelayQueues(producer, config.queuePrefix, retry);
   const mappings = options.mappings ?? defaultMappings();
   const { signer, publicJwk } = await loadRelaySigner(config.relayKey);
@@ -143,14 +152,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   }
 
   if (role !== 'worker') {
-    const keys = new TrustedKeys(config.trustedJwks, logger);
+    const keys = new TrustedKeys(config.trustedJwks, logger, {
+      onRetired: (jwk) => {
+        auditKeyChange(store, 'relay', { action: 'key.retired', jwk }).catch((error: unknown) =>
+          logger.warn({ err: error, kid: jwk.kid }, 'could not audit a key retirement'),
+        );
+      },
+    });
     await keys.load();
     keys.watch();
     const replay = new ReplayGuard({
-      store: new DbSeenStore(store),
       maxAgeMs: config.tokenMaxAgeMs,
       maxSkewMs: config.clockSkewMs,
     });
+    // Token ids are only needed while their token could pass the age check.
+    const pruner = setInterval(() => {
+      pruneTokens(store.db).catch((error: unknown) =>
+        logger.warn({ err: error }, 'pruning expired token ids failed; will try again'),
+      );
+    }, 60_000);
+    pruner.unref();
+    closers.push(() => clearInterval(pruner));
     const auth = relayAuth(config.adminToken);
     const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
     const app = buildApp({
@@ -158,12 +180,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       maxBodyBytes: config.maxBodyBytes,
       relayJwks: { keys: [publicJwk] },
       ingest: () => ({
-        keys: keys.current,
+        keys,
         replay,
         mappings,
         policies: config.policies,
         store,
         maxBatchEvents: config.maxBatchEvents,
+        maxEventBytes: config.maxEventBytes,
         onReport: (report) => {
           metrics.observeIngest(report);
           for (const { id, key, entity, state, reason } of report.logged)
@@ -174,18 +197,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
           await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
         },
       }),
-      ready: async () => {
-        const checks: Record<string, string> = {};
-        await sql`select 1`.execute(store.db).then(
-          () => (checks.database = 'ok'),
-          (e: Error) => (checks.database = e.message),
-        );
-        await producer.ping().then(
-          () => (checks.redis = 'ok'),
-          (e: Error) => (checks.redis = e.message),
-        );
-        return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
-      },
+      ready: () =>
+        checkReadiness(
+          {
+            database: () => sql`select 1`.execute(store.db),
+            redis: () => producer.ping(),
+          },
+          logger,
+        ),
       routers: [
         statusRouter({
           store,

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'ERR_UNKNOWN_KEY',
   'ERR_EXPIRED',
   'ERR_REPLAYED',
+  'ERR_FORBIDDEN',
   'ERR_INVALID_EVENT',
   'ERR_UNKNOWN_SCHEMA',
   'ERR_INVALID_CONFIG',
@@ -61,6 +62,13 @@ export class Expired extends CdsError {
 export class Replayed extends CdsError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_REPLAYED', message, options);
+  }
+}
+
+/** The key is genuine but may not do this: another producer's `iss`, or a source it does not speak for. */
+export class Forbidden extends CdsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_FORBIDDEN', message, options);
   }
 }
 

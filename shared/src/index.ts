@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './events/entity.js';
 export * from './events/sync-event.js';
+export * from './events/limits.js';
 export * from './events/payloads/index.js';
 export * from './clock/version-vector.js';
 export * from './clock/hlc.js';

@@ -12,6 +12,7 @@ import {
   signBatch,
   signEvent,
   type Signer,
+  type Source,
   type SyncEvent,
 } from '@cds/shared';
 import { Redis } from 'ioredis';
@@ -32,7 +33,10 @@ export interface IngestResponse {
 
 export class RelayHarness {
   relay!: Relay;
+  /** The Canvas side's key (sources canvas and manual, as the LTI tool's). */
   signer!: Signer;
+  /** The Discourse side's key (source discourse only). */
+  discourseSigner!: Signer;
   readonly target = new TargetServer();
   readonly prefix = `{t-${randomUUID().slice(0, 8)}}`;
   database!: TestDatabase;
@@ -47,10 +51,19 @@ export class RelayHarness {
 
   async start(): Promise<this> {
     this.database = await createTestDatabase(this.options.dialect);
-    const pair = await generateProducerKey('canvas');
+    const pair = await generateProducerKey('canvas', ['canvas', 'manual']);
+    const discourse = await generateProducerKey('discourse');
     this.signer = await importSigner(pair.privateJwk);
-    writeFileSync(join(this.dir, 'trusted.jwks.json'), JSON.stringify({ keys: [pair.publicJwk] }));
+    this.discourseSigner = await importSigner(discourse.privateJwk);
+    writeFileSync(
+      join(this.dir, 'trusted.jwks.json'),
+      JSON.stringify({ keys: [pair.publicJwk, discourse.publicJwk] }),
+    );
     writeFileSync(join(this.dir, 'canvas.private.jwk.json'), JSON.stringify(pair.privateJwk));
+    writeFileSync(
+      join(this.dir, 'discourse.private.jwk.json'),
+      JSON.stringify(discourse.privateJwk),
+    );
     const hookUrl = await this.target.start();
     this.env = {
       DATABASE_URL: this.database.url,
@@ -68,7 +81,8 @@ export class RelayHarness {
     this.relay = await startRelay({
       config: loadConfig(this.env),
       port: 0,
-      retry: { attempts: 3, backoffMs: 50 },
+      // A short retry window: a target that keeps failing dead-letters within about 2 s.
+      retry: { windowMs: 1_500, backoffMs: 50, maxBackoffMs: 400 },
       sweeper: { idleMs: 500, intervalMs: 250 },
       breaker: { failureThreshold: 3, openMs: 300 },
       ...relayOptions,
@@ -78,7 +92,15 @@ export class RelayHarness {
     return this;
   }
 
-  /** Signs events (one JWS each, or batches of `batch`) and posts them; returns every response. */
+  /** The key that may send events of a source. */
+  signerFor(source: Source): Signer {
+    return source === 'discourse' ? this.discourseSigner : this.signer;
+  }
+
+  /**
+   * Signs events (one JWS each, or batches of `batch`) with the key of each one's source and posts
+   * them in order; returns every response.
+   */
   async send(events: SyncEvent[], batch = 0): Promise<IngestResponse[]> {
     const responses: IngestResponse[] = [];
     const post = async (body: unknown) => {
@@ -92,11 +114,24 @@ export class RelayHarness {
         body: (await response.json()) as IngestResponse['body'],
       });
     };
-    if (batch > 0) {
-      for (let i = 0; i < events.length; i += batch)
-        await post(await signBatch(events.slice(i, i + batch), this.signer));
-    } else {
-      for (const event of events) await post({ jws: await signEvent(event, this.signer) });
+    if (batch === 0) {
+      for (const event of events)
+        await post({ jws: await signEvent(event, this.signerFor(event.source)) });
+      return responses;
+    }
+    // A batch has one key: runs of events with the same key, each split into batches.
+    let start = 0;
+    while (start < events.length) {
+      const signer = this.signerFor(events[start]!.source);
+      let end = start;
+      while (
+        end < events.length &&
+        end - start < batch &&
+        this.signerFor(events[end]!.source) === signer
+      )
+        end += 1;
+      await post(await signBatch(events.slice(start, end), signer));
+      start = end;
     }
     return responses;
   }

@@ -7,9 +7,12 @@ import {
   InvalidConfig,
   jwksSchema,
   rotateTrustedKey,
+  SOURCES,
   type Signer,
+  type Source,
   type TrustedJwks,
 } from '@cds/shared';
+import { auditKeyChange } from '../ops/key-changes.js';
 import { parseDuration } from '../config.js';
 import { readJwks } from '../keys.js';
 import type { CliContext } from './context.js';
@@ -29,6 +32,20 @@ function checkProducer(name: string): string {
       `producer "${name}" is not a valid name: use lower-case letters, digits, "-" or "_" (e.g. canvas-prod)`,
     );
   return name;
+}
+
+/** `canvas,manual` as a list of sources; InvalidConfig naming the wrong one. */
+function parseSources(text: string): Source[] {
+  const sources = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const wrong = sources.filter((s) => !(SOURCES as readonly string[]).includes(s));
+  if (sources.length === 0 || wrong.length > 0)
+    throw new InvalidConfig(
+      `--sources ${wrong.length > 0 ? `has unknown source(s) ${wrong.join(', ')}` : 'is empty'}: use a comma-separated list of ${SOURCES.join(', ')}`,
+    );
+  return sources as Source[];
 }
 
 /** The trusted JWKS file, to add keys to (a missing file is an empty set, as for the relay). */
@@ -82,9 +99,14 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       "make a producer's Ed25519 key: the private JWK goes under --keys-dir, the public one into TRUSTED_JWKS",
     )
     .requiredOption('--producer <name>', 'who will sign with it, e.g. canvas, discourse, test')
+    .option(
+      '--sources <list>',
+      `the event sources the key may send, comma-separated (${SOURCES.join(', ')}); defaults to the producer's name when that is a source, otherwise required`,
+    )
     .option('--keys-dir <dir>', 'where private keys are kept', DEFAULT_KEYS_DIR)
-    .action(async (options: { producer: string; keysDir: string }) => {
+    .action(async (options: { producer: string; sources?: string; keysDir: string }) => {
       const producer = checkProducer(options.producer);
+      const sources = options.sources === undefined ? undefined : parseSources(options.sources);
       const path = privateKeyPath(options.keysDir, producer);
       if (await exists(path))
         throw new InvalidConfig(
@@ -92,12 +114,19 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         );
       const trustedPath = ctx.config.trustedJwks;
       const trusted = await readTrusted(trustedPath);
-      const pair = await generateProducerKey(producer);
+      const pair = await generateProducerKey(producer, sources);
       await writeJson(path, pair.privateJwk, 0o600);
       await writeJson(trustedPath, { keys: [...trusted.keys, pair.publicJwk] });
+      await auditKeyChange(await ctx.store(), ctx.actor, {
+        action: 'key.generated',
+        jwk: pair.publicJwk,
+      });
       print(`generated key ${pair.privateJwk.kid}`);
+      print(`  sources:     ${pair.publicJwk.sources!.join(', ')}`);
       print(`  private key: ${path} (keep it secret; give it to the producer only)`);
-      print(`  trusted by:  ${trustedPath} (the relay reloads it within 10 s)`);
+      print(
+        `  trusted by:  ${trustedPath} (usable at once: the relay re-reads it on an unknown key)`,
+      );
     });
 
   keys
@@ -113,8 +142,11 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       const graceSeconds = Math.floor(parseDuration(options.grace) / 1000);
       const old = await loadProducerSigner(options.keysDir, producer);
       const trustedPath = ctx.config.trustedJwks;
-      const pair = await generateProducerKey(producer);
-      const rotated = rotateTrustedKey(await readTrusted(trustedPath), {
+      const trusted = await readTrusted(trustedPath);
+      // The new key speaks for what the old one did.
+      const oldSources = trusted.keys.find((k) => k.kid === old.kid)?.sources;
+      const pair = await generateProducerKey(producer, oldSources);
+      const rotated = rotateTrustedKey(trusted, {
         newKey: pair.publicJwk,
         oldKid: old.kid,
         graceSeconds,
@@ -124,7 +156,14 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       await rename(path, retiredPath);
       await writeJson(path, pair.privateJwk, 0o600);
       await writeJson(trustedPath, rotated);
-      const until = new Date(Date.now() + graceSeconds * 1000).toISOString();
+      const retireAt = rotated.keys.find((k) => k.kid === old.kid)!.retire_at!;
+      await auditKeyChange(await ctx.store(), ctx.actor, {
+        action: 'key.rotated',
+        jwk: pair.publicJwk,
+        oldKid: old.kid,
+        retireAt,
+      });
+      const until = new Date(retireAt * 1000).toISOString();
       print(`rotated ${producer}: new key ${pair.privateJwk.kid}`);
       print(`  old key ${old.kid} is accepted until ${until}, then refused`);
       print(`  old private key moved to ${retiredPath}`);

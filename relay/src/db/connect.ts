@@ -84,7 +84,7 @@ export async function openStore(url: string, options: { poolSize?: number } = {}
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   try {
-    await migrateToLatest(kysely as Kysely<unknown>);
+    await migrateToLatest(kysely as Kysely<unknown>, dialect);
   } catch (error) {
     await kysely.destroy();
     throw error;

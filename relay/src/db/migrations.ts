@@ -124,6 +124,14 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`insert into audit_head (id, seq, hash) values (1, 0, ${GENESIS_HASH})`.execute(db);
     },
   },
+  // Deliveries retry over a time window from their first attempt; a replayed dead letter that
+  // then went through says so.
+  '0002_delivery_window': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('deliveries').addColumn('first_attempt_at', 'bigint').execute();
+      await db.schema.alterTable('dead_letters').addColumn('delivered_at', 'bigint').execute();
+    },
+  },
 };
 
 /** The `prev_hash` of the first audit record. */
@@ -136,8 +144,23 @@ class InlineMigrations implements MigrationProvider {
 }
 
 /** Brings the database to the newest schema; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InlineMigrations() });
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: 'sqlite' | 'postgres',
+): Promise<void> {
+  // Kysely looks for its migration tables in every schema it can see unless told which one: name
+  // the connection's own, or a database with another app's schema (or a second relay's) would
+  // make it skip creating them here.
+  const migrationTableSchema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+          ?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: new InlineMigrations(),
+    migrationTableSchema,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

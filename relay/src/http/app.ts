@@ -3,6 +3,7 @@ import type { IngestDeps, IngestItem } from '../ingest/accept.js';
 import { ingest } from '../ingest/accept.js';
 import type { Logger } from '../log.js';
 import { signedBody } from './body.js';
+import type { Readiness } from './readiness.js';
 import { errorHandler, HTTP_STATUS, notFound } from './errors.js';
 
 export interface AppDeps {
@@ -12,7 +13,7 @@ export interface AppDeps {
   /** The relay's public key for receivers of its deliveries. */
   relayJwks: { keys: unknown[] };
   /** True when the database and Redis answer. */
-  ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  ready: () => Promise<Readiness>;
   /** Further routers (status API, metrics, dashboard). */
   routers?: Router[];
 }

@@ -7,6 +7,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_UNKNOWN_KEY: 401,
   ERR_EXPIRED: 401,
   ERR_REPLAYED: 409,
+  ERR_FORBIDDEN: 403,
   ERR_INVALID_EVENT: 422,
   ERR_UNKNOWN_SCHEMA: 422,
   ERR_MALFORMED: 400,
@@ -19,18 +20,33 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_INTERNAL: 500,
 };
 
-/** body-parser's own errors (size, encoding) in our terms. */
+/**
+ * body-parser's own errors (size, encoding, a corrupt gzip or brotli body, a client that hung up)
+ * in our terms: every one is the client's doing, so a 4xx, never a 500.
+ */
 function fromBodyParser(error: unknown): CdsError | undefined {
-  const type = (error as { type?: unknown })?.type;
+  const { type, status, limit } = (error ?? {}) as {
+    type?: unknown;
+    status?: unknown;
+    limit?: unknown;
+  };
   if (type === 'entity.too.large') {
-    const limit = (error as { limit?: number }).limit;
     return new CdsError(
       'ERR_TOO_LARGE',
-      `request body is larger than the limit of ${limit} bytes: split the batch`,
+      `request body is larger than the limit of ${String(limit)} bytes: split the batch`,
     );
   }
   if ((typeof type === 'string' && type.startsWith('encoding')) || type === 'charset.unsupported') {
     return new CdsError('ERR_MALFORMED', `request body encoding is not supported: send UTF-8`);
+  }
+  if (type === 'request.aborted')
+    return new CdsError('ERR_MALFORMED', 'the client aborted the request');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // e.g. zlib's "unexpected end of file" for a truncated Content-Encoding: gzip body
+    return new CdsError(
+      'ERR_MALFORMED',
+      `request body could not be read: ${(error as Error).message} (check Content-Encoding)`,
+    );
   }
   return undefined;
 }

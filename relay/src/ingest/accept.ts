@@ -1,20 +1,26 @@
 import {
+  Forbidden,
   InvalidEvent,
   parseSyncEvent,
+  Replayed,
   toCdsError,
   verifyBatch,
   verifyEventToken,
   type CdsError,
   type ErrorCode,
-  type KeyRing,
+  type KeyGrant,
+  type KeyResolver,
   type MappingRegistry,
   type PolicyTable,
   type ReplayGuard,
   type SyncEvent,
   type Tier,
+  type VerifiedClaims,
 } from '@cds/shared';
 import type { Store } from '../db/connect.js';
+import { writeTransaction } from '../db/transaction.js';
 import { logEvents, type LogEntry } from '../store/events.js';
+import { recordToken } from '../store/seen-tokens.js';
 
 /** Per event of a request: what the relay did with it. */
 export type IngestItem =
@@ -23,7 +29,8 @@ export type IngestItem =
   | { index: number; id?: string; status: 'rejected'; code: ErrorCode; reason: string };
 
 export interface IngestDeps {
-  keys: KeyRing;
+  keys: KeyResolver;
+  /** Checks a token's age; its jti is recorded here, in the same transaction as its events. */
   replay: ReplayGuard;
   mappings: MappingRegistry;
   policies: PolicyTable;
@@ -32,6 +39,8 @@ export interface IngestDeps {
   enqueue: (events: readonly SyncEvent[]) => Promise<void>;
   /** @defaultValue 1000 */
   maxBatchEvents?: number;
+  /** Largest event (its JSON) accepted. @defaultValue MAX_EVENT_BYTES (256 KiB) */
+  maxEventBytes?: number;
   /** Told what each request did, for metrics and the status stream. Its errors are ignored. */
   onReport?: (report: IngestReport) => void;
 }
@@ -105,30 +114,59 @@ export async function ingest(body: unknown, deps: IngestDeps): Promise<IngestOut
   }
 }
 
-async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOutcome> {
-  const signed = classify(body);
-  let claims;
-  let raws: Array<{ index: number; raw: unknown; authenticError?: CdsError }>;
+type RawItem = { index: number; raw: unknown; authenticError?: CdsError };
+
+/** Verifies the request's signature: the token's claims, its key's grant, and each event. */
+async function verifySigned(
+  signed: Signed,
+  deps: IngestDeps,
+): Promise<{ claims: VerifiedClaims; grant: KeyGrant; raws: RawItem[] }> {
+  const limits = { maxBytes: deps.maxEventBytes };
   if (signed.kind === 'single') {
-    const verified = await verifyEventToken(signed.token, deps.keys);
-    claims = verified.claims;
-    raws = [{ index: 0, raw: verified.event }];
-  } else {
-    const limit = deps.maxBatchEvents ?? 1000;
-    if (Array.isArray(signed.events) && signed.events.length > limit) {
-      throw new InvalidEvent(
-        `batch has ${signed.events.length} events; the limit is ${limit}: split it`,
-      );
-    }
-    const verified = await verifyBatch(signed, deps.keys);
-    claims = verified.claims;
-    raws = verified.results.map((r) =>
-      r.authentic
-        ? { index: r.index, raw: r.event }
-        : { index: r.index, raw: (signed.events as unknown[])[r.index], authenticError: r.error },
+    const { claims, grant, event } = await verifyEventToken(signed.token, deps.keys, limits);
+    return { claims, grant, raws: [{ index: 0, raw: event }] };
+  }
+  const limit = deps.maxBatchEvents ?? 1000;
+  if (Array.isArray(signed.events) && signed.events.length > limit) {
+    throw new InvalidEvent(
+      `batch has ${signed.events.length} events; the limit is ${limit}: split it`,
     );
   }
-  await deps.replay.check(claims);
+  const { claims, grant, results } = await verifyBatch(signed, deps.keys, limits);
+  const raws = results.map((r) =>
+    r.authentic
+      ? { index: r.index, raw: r.event }
+      : { index: r.index, raw: (signed.events as unknown[])[r.index], authenticError: r.error },
+  );
+  return { claims, grant, raws };
+}
+
+/**
+ * Validates one authentic event: envelope, the key's right to speak for its source, and its payload
+ * in its own schema. Returns what to log (the validated event), or parks an unknown schema.
+ */
+function toLogEntry(raw: unknown, grant: KeyGrant, producer: string, deps: IngestDeps): LogEntry {
+  const event = parseSyncEvent(raw);
+  if (!grant.sources.includes(event.source)) {
+    throw new Forbidden(
+      `producer "${grant.producer}" may not send source "${event.source}" events (its key "${grant.kid}" allows: ${grant.sources.join(', ')})`,
+    );
+  }
+  const tier = deps.policies[event.entity].tier;
+  try {
+    const { sourcePayload } = deps.mappings.toCanonical(event);
+    return { event: { ...event, payload: sourcePayload }, producer, tier, state: 'accepted' };
+  } catch (error) {
+    const failure = toCdsError(error);
+    if (failure.code !== 'ERR_UNKNOWN_SCHEMA') throw failure;
+    // Kept, visible and replayable once a mapping for this version exists (DESIGN.md section 4).
+    return { event, producer, tier, state: 'parked', reason: failure.message };
+  }
+}
+
+async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOutcome> {
+  const { claims, grant, raws } = await verifySigned(classify(body), deps);
+  deps.replay.checkAge(claims);
 
   const results: IngestItem[] = [];
   const entries: Array<LogEntry & { index: number }> = [];
@@ -139,38 +177,26 @@ async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOut
       continue;
     }
     try {
-      const event = parseSyncEvent(raw);
-      if (seenInRequest.has(event.id)) {
-        results.push({ index, id: event.id, status: 'duplicate' });
+      const entry = toLogEntry(raw, grant, claims.iss, deps);
+      if (seenInRequest.has(entry.event.id)) {
+        results.push({ index, id: entry.event.id, status: 'duplicate' });
         continue;
       }
-      seenInRequest.add(event.id);
-      const tier = deps.policies[event.entity].tier;
-      try {
-        deps.mappings.toCanonical(event);
-        entries.push({ index, event, producer: claims.iss, tier, state: 'accepted' });
-      } catch (error) {
-        const failure = toCdsError(error);
-        if (failure.code !== 'ERR_UNKNOWN_SCHEMA') throw failure;
-        // Kept, visible and replayable once a mapping for this version exists (DESIGN.md section 4).
-        entries.push({
-          index,
-          event,
-          producer: claims.iss,
-          tier,
-          state: 'parked',
-          reason: failure.message,
-        });
-      }
+      seenInRequest.add(entry.event.id);
+      entries.push({ ...entry, index });
     } catch (error) {
       results.push(rejected(index, raw, toCdsError(error)));
     }
   }
 
-  const inserted =
-    entries.length > 0
-      ? await deps.store.db.transaction().execute((trx) => logEvents(trx, entries))
-      : new Set<string>();
+  // All or nothing: the token id, the log rows and so the outbox commit together, so a producer
+  // whose request failed half-way (a 5xx) can send the same token again and be accepted.
+  const inserted = await writeTransaction(deps.store, async (trx) => {
+    const now = Date.now();
+    if (!(await recordToken(trx, claims.jti, now + deps.replay.rememberMs, now)))
+      throw new Replayed(`token ${claims.jti} was already used: sign a new one`);
+    return entries.length > 0 ? logEvents(trx, entries, now) : new Set<string>();
+  });
   for (const entry of entries) {
     const id = entry.event.id;
     if (!inserted.has(id)) results.push({ index: entry.index, id, status: 'duplicate' });

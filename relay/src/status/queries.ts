@@ -8,6 +8,7 @@ import {
   type EventState,
 } from '../db/schema.js';
 import { DELIVERY_LANES, QUEUED_TIERS, type RelayQueues } from '../queue/queues.js';
+import { withTimeout } from '../util/timeout.js';
 
 // Read-only views of the log for the status API and the metrics. The database is the truth;
 // queue counts from Redis are extra detail when Redis answers.
@@ -274,16 +275,6 @@ type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 export interface QueueCounts {
   decide: Partial<Record<Tier, JobCounts>>;
   deliver: Record<string, JobCounts>;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** BullMQ's job counts per queue; a detail, so Redis trouble becomes an error string, not a 500. */

@@ -1,32 +1,38 @@
-import type { SeenStore } from '@cds/shared';
-import type { Store } from '../db/connect.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
 
-/** Replay protection backed by the relay's database: one insert per request (per batch). */
-export class DbSeenStore implements SeenStore {
-  constructor(private readonly store: Store) {}
+type Db = Kysely<Database> | Transaction<Database>;
 
-  async remember(jti: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    const inserted = await this.store.db
-      .insertInto('seen_tokens')
-      .values({ jti, expires_at: now + ttlMs })
-      .onConflict((oc) =>
-        oc
-          .column('jti')
-          .doUpdateSet({ expires_at: now + ttlMs })
-          .where('seen_tokens.expires_at', '<=', now),
-      )
-      .returning('jti')
-      .executeTakeFirst();
-    return inserted !== undefined;
-  }
+/**
+ * Records a token id (jti) until `expiresAt`, inside the caller's transaction: the ingest writes it
+ * with the events the token carries, so a failed write forgets the jti too and the producer's retry
+ * is accepted. Resolves false when the jti is recorded and not yet expired (a replay).
+ */
+export async function recordToken(
+  db: Db,
+  jti: string,
+  expiresAt: number,
+  now = Date.now(),
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('seen_tokens')
+    .values({ jti, expires_at: expiresAt })
+    .onConflict((oc) =>
+      oc
+        .column('jti')
+        .doUpdateSet({ expires_at: expiresAt })
+        .where('seen_tokens.expires_at', '<=', now),
+    )
+    .returning('jti')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
 
-  /** Forgets token ids whose window has passed. */
-  async prune(now = Date.now()): Promise<number> {
-    const result = await this.store.db
-      .deleteFrom('seen_tokens')
-      .where('expires_at', '<=', now)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
+/** Forgets token ids whose window has passed: an expired token is refused by its age anyway. */
+export async function pruneTokens(db: Db, now = Date.now()): Promise<number> {
+  const result = await db
+    .deleteFrom('seen_tokens')
+    .where('expires_at', '<=', now)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -13,9 +13,6 @@ const ENTITY_KEY = /^[a-z_]+:[^/\s]+(?:\/[a-z_]+:[^/\s]+)*$/;
 /** `<entity>@v<version>`, e.g. `grade@v1`. */
 const SCHEMA_REF = /^([a-z_]+)@v([1-9]\d{0,5})$/;
 
-/** The largest serialized event we accept (DESIGN.md: bodies over the size limit are rejected). */
-export const MAX_EVENT_BYTES = 256 * 1024;
-
 /**
  * The envelope of every change (DESIGN.md section 2). `payload` is checked against its own schema
  * by the mapping registry, which knows every `<entity>@<version>`.

@@ -21,6 +21,11 @@ export interface SchemaVersionDefinition {
 export interface CanonicalEvent extends SyncEvent {
   /** The schema the producer sent, e.g. `grade@v1`; `schema` then names the canonical version. */
   sourceSchema: string;
+  /**
+   * The payload as validated in the producer's schema: unknown fields dropped, defaults applied.
+   * This is what the relay logs, so every entity stores only what its schema knows.
+   */
+  sourcePayload: Payload;
 }
 
 /**
@@ -68,7 +73,8 @@ export class MappingRegistry {
         `no mapping for schema ${event.schema} (known for ${event.entity}: ${known.join(', ') || 'none'}); the event is kept until one is added`,
       );
     }
-    let payload = this.validate(definition, event.payload, event.schema);
+    const sourcePayload = this.validate(definition, event.payload, event.schema);
+    let payload = sourcePayload;
     let step = definition;
     const canonical = this.canonicalVersion.get(event.entity)!;
     while (step.version < canonical) {
@@ -91,6 +97,7 @@ export class MappingRegistry {
       payload,
       schema: `${event.entity}@v${canonical}`,
       sourceSchema: event.schema,
+      sourcePayload,
     };
   }
 

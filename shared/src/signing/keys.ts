@@ -8,14 +8,19 @@ import {
   type JWTHeaderParameters,
 } from 'jose';
 import { z } from 'zod';
-import { InvalidConfig, UnknownKey } from '../errors.js';
+import { Forbidden, InvalidConfig, UnknownKey } from '../errors.js';
+import { SOURCES, type Source } from '../events/entity.js';
 
 /** The only algorithm producers sign with: Ed25519 (DESIGN.md section 2). */
 export const SIGNING_ALG = 'EdDSA';
 
+/** Longest producer name (a token's `iss` must equal it, so it bounds `iss` too). */
+export const MAX_PRODUCER_LENGTH = 100;
+
 /**
- * A public key the relay trusts. Two members beyond RFC 7517: `producer` names who holds the
- * private half, and `retire_at` (epoch seconds) ends a rotated-out key's grace period.
+ * A public key the relay trusts. Members beyond RFC 7517: `producer` names who holds the private
+ * half (a token's `iss` must equal it), `sources` the event sources it may speak for, and
+ * `retire_at` (epoch seconds) ends a rotated-out key's grace period.
  */
 export const trustedJwkSchema = z
   .object({
@@ -25,7 +30,8 @@ export const trustedJwkSchema = z
     kid: z.string().min(1).max(200),
     alg: z.literal(SIGNING_ALG).optional(),
     use: z.literal('sig').optional(),
-    producer: z.string().min(1).max(100).optional(),
+    producer: z.string().min(1).max(MAX_PRODUCER_LENGTH).optional(),
+    sources: z.array(z.enum(SOURCES)).min(1).optional(),
     retire_at: z.number().int().positive().optional(),
   })
   .loose();
@@ -49,8 +55,26 @@ export interface ProducerKeyPair {
   publicJwk: TrustedJwk;
 }
 
-/** Makes a new Ed25519 key pair for a producer; the `kid` is `<producer>:<thumbprint prefix>`. */
-export async function generateProducerKey(producer: string): Promise<ProducerKeyPair> {
+/**
+ * The sources a key may send when its JWK names none: a producer called `canvas`, `discourse` or
+ * `manual` speaks for that one source; any other producer must be given its sources explicitly.
+ */
+export function defaultSources(producer: string): Source[] | undefined {
+  return (SOURCES as readonly string[]).includes(producer) ? [producer as Source] : undefined;
+}
+
+/**
+ * Makes a new Ed25519 key pair for a producer; the `kid` is `<producer>:<thumbprint prefix>`.
+ * `sources` defaults to `defaultSources(producer)`; InvalidConfig when there is no default.
+ */
+export async function generateProducerKey(
+  producer: string,
+  sources: readonly Source[] | undefined = defaultSources(producer),
+): Promise<ProducerKeyPair> {
+  if (!sources || sources.length === 0)
+    throw new InvalidConfig(
+      `producer "${producer}" needs the sources it may send (${SOURCES.join(', ')}): only a producer named after a source gets that source by default`,
+    );
   const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, {
     crv: 'Ed25519',
     extractable: true,
@@ -66,6 +90,7 @@ export async function generateProducerKey(producer: string): Promise<ProducerKey
       alg: SIGNING_ALG,
       use: 'sig',
       producer,
+      sources: [...new Set(sources)],
     }),
   };
 }
@@ -83,6 +108,41 @@ export async function importSigner(privateJwk: JWK, producer?: string): Promise<
   return { kid: privateJwk.kid, producer: producer ?? privateJwk.kid.split(':')[0]!, key };
 }
 
+/** Who a verified token's key belongs to, and what it may send. */
+export interface KeyGrant {
+  kid: string;
+  producer: string;
+  sources: readonly Source[];
+}
+
+/**
+ * Where verification finds trusted keys: a fixed KeyRing, or one that re-reads its JWKS when it
+ * meets an unknown `kid` (the relay's TrustedKeys).
+ */
+export interface KeyResolver {
+  /** The trusted JWK for a kid; rejects with UnknownKey saying why there is none. */
+  resolveJwk(kid: string | undefined): Promise<TrustedJwk>;
+  /** The JWK as a key jose verifies with (imported once). */
+  cryptoKey(jwk: TrustedJwk): Promise<CryptoKey>;
+}
+
+/**
+ * What a trusted key may do: its producer and sources. Forbidden when the JWK names no producer or
+ * no sources can be derived, since such a key could speak for anyone.
+ */
+export function grantOf(jwk: TrustedJwk): KeyGrant {
+  if (!jwk.producer)
+    throw new Forbidden(
+      `key "${jwk.kid}" names no "producer" in the trusted JWKS: regenerate it with "cds keys generate"`,
+    );
+  const sources = jwk.sources ?? defaultSources(jwk.producer);
+  if (!sources)
+    throw new Forbidden(
+      `key "${jwk.kid}" of producer "${jwk.producer}" names no "sources" it may send: add them to its JWK (${SOURCES.join(', ')})`,
+    );
+  return { kid: jwk.kid, producer: jwk.producer, sources };
+}
+
 export interface KeyRingOptions {
   /** Current time in ms, for retirement checks. @defaultValue Date.now */
   now?: () => number;
@@ -92,7 +152,7 @@ export interface KeyRingOptions {
  * The set of producer public keys the relay accepts, looked up by `kid`. A key whose `retire_at`
  * has passed is treated as unknown: that is how a rotation's grace period ends.
  */
-export class KeyRing {
+export class KeyRing implements KeyResolver {
   private readonly byKid = new Map<string, TrustedJwk>();
   private readonly imported = new Map<string, Promise<CryptoKey>>();
   private readonly now: () => number;
@@ -135,16 +195,31 @@ export class KeyRing {
     return jwk;
   }
 
-  /** The key-resolution function jose's verify functions call with the protected header. */
-  readonly resolve = (header: JWTHeaderParameters): Promise<CryptoKey> => {
-    const jwk = this.lookup(header.kid);
+  /** Every key, for listings (retired ones included). */
+  list(): TrustedJwk[] {
+    return [...this.byKid.values()];
+  }
+
+  resolveJwk(kid: string | undefined): Promise<TrustedJwk> {
+    try {
+      return Promise.resolve(this.lookup(kid));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  cryptoKey(jwk: TrustedJwk): Promise<CryptoKey> {
     let key = this.imported.get(jwk.kid);
     if (!key) {
       key = importJWK(jwk, SIGNING_ALG) as Promise<CryptoKey>;
       this.imported.set(jwk.kid, key);
     }
     return key;
-  };
+  }
+
+  /** The key-resolution function jose's verify functions call with the protected header. */
+  readonly resolve = async (header: JWTHeaderParameters): Promise<CryptoKey> =>
+    this.cryptoKey(this.lookup(header.kid));
 }
 
 /**

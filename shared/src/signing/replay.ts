@@ -1,4 +1,4 @@
-import { Expired, Replayed } from '../errors.js';
+import { Expired, InvalidConfig, Replayed } from '../errors.js';
 
 /** Remembers token ids for a while. The relay backs it with Redis; tests and tools use memory. */
 export interface SeenStore {
@@ -27,8 +27,8 @@ export class MemorySeenStore implements SeenStore {
 }
 
 export interface ReplayGuardOptions {
-  /** Where seen token ids are kept. */
-  store: SeenStore;
+  /** Where seen token ids are kept; without one, only `checkAge` is usable. */
+  store?: SeenStore;
   /** Oldest accepted token age. @defaultValue 300_000 (5 minutes) */
   maxAgeMs?: number;
   /** How far in the future `iat` may be (producer clock skew). @defaultValue 30_000 */
@@ -42,7 +42,7 @@ export interface ReplayGuardOptions {
  * A jti is remembered for the whole window, so a replay is caught until the token expires anyway.
  */
 export class ReplayGuard {
-  private readonly store: SeenStore;
+  private readonly store?: SeenStore;
   private readonly maxAgeMs: number;
   private readonly maxSkewMs: number;
   private readonly now: () => number;
@@ -54,7 +54,16 @@ export class ReplayGuard {
     this.now = options.now ?? Date.now;
   }
 
-  async check(claims: { jti: string; iat: number }): Promise<void> {
+  /** How long a token id must be remembered: as long as the token could still pass `checkAge`. */
+  get rememberMs(): number {
+    return this.maxAgeMs + this.maxSkewMs;
+  }
+
+  /**
+   * Rejects a token outside the `iat` window (Expired). Callers that record the jti in their own
+   * transaction (the relay, beside the events the token carries) use this and `rememberMs`.
+   */
+  checkAge(claims: { iat: number }): void {
     const now = this.now();
     const issuedMs = claims.iat * 1000;
     if (issuedMs < now - this.maxAgeMs) {
@@ -67,7 +76,13 @@ export class ReplayGuard {
         `token issued at ${new Date(issuedMs).toISOString()} is in the future (more than ${this.maxSkewMs / 1000} s): check the producer's clock`,
       );
     }
-    const fresh = await this.store.remember(claims.jti, this.maxAgeMs + this.maxSkewMs);
+  }
+
+  /** `checkAge`, then records the jti in the SeenStore (Replayed when it was seen). */
+  async check(claims: { jti: string; iat: number }): Promise<void> {
+    this.checkAge(claims);
+    if (!this.store) throw new InvalidConfig('ReplayGuard.check needs a SeenStore');
+    const fresh = await this.store.remember(claims.jti, this.rememberMs);
     if (!fresh) throw new Replayed(`token ${claims.jti} was already used: sign a new one`);
   }
 }

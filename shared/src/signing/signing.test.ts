@@ -75,7 +75,9 @@ describe('signing and verification', () => {
 
     describe('when the key is unknown', () => {
       it('rejects it with ERR_UNKNOWN_KEY naming the kid', async () => {
-        const stranger = await importSigner((await generateProducerKey('mallory')).privateJwk);
+        const stranger = await importSigner(
+          (await generateProducerKey('mallory', ['canvas'])).privateJwk,
+        );
         const token = await signEvent(exampleEvent('grade', 1), stranger);
         await rejectsWith(
           verifyEventToken(token, keys),

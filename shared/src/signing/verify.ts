@@ -1,8 +1,16 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { CdsError } from '../errors.js';
-import { BadSignature, InvalidEvent, isCdsError } from '../errors.js';
+import { BadSignature, Forbidden, InvalidEvent, isCdsError } from '../errors.js';
+import { checkEventLimits, type EventLimits } from '../events/limits.js';
 import { eventHash } from './hash.js';
-import { SIGNING_ALG, type KeyRing } from './keys.js';
+import {
+  grantOf,
+  MAX_PRODUCER_LENGTH,
+  SIGNING_ALG,
+  type KeyGrant,
+  type KeyResolver,
+  type TrustedJwk,
+} from './keys.js';
 import { BATCH_TOKEN_TYPE, EVENT_TOKEN_TYPE } from './sign.js';
 
 /** The claims every producer token has once verified. */
@@ -31,29 +39,62 @@ function fromJoseError(error: unknown): CdsError {
   return new BadSignature('token could not be verified', { cause: error });
 }
 
+// Printable text only: a NUL or control character cannot be stored (PostgreSQL text) or logged safely.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
+
 function requireClaims(payload: JWTPayload): VerifiedClaims {
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 200) {
-    throw new InvalidEvent('token has no usable "jti" claim: replay protection needs one');
+  const { jti, iat, iss } = payload;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 200 || !PRINTABLE.test(jti)) {
+    throw new InvalidEvent(
+      'token has no usable "jti" claim (1-200 printable characters): replay protection needs one',
+    );
   }
-  if (typeof payload.iat !== 'number') {
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) {
     throw new InvalidEvent('token has no "iat" claim: the relay cannot check its age');
   }
-  if (typeof payload.iss !== 'string' || payload.iss.length === 0) {
+  if (typeof iss !== 'string' || iss.length === 0) {
     throw new InvalidEvent('token has no "iss" claim naming its producer');
   }
   return payload as VerifiedClaims;
 }
 
-async function verifyToken(token: string, keys: KeyRing, typ: string): Promise<JWTPayload> {
+/** A token's `iss` must be the producer its key belongs to: a key never speaks for someone else. */
+function authorize(claims: VerifiedClaims, jwk: TrustedJwk): KeyGrant {
+  const grant = grantOf(jwk);
+  if (claims.iss !== grant.producer) {
+    const shown =
+      claims.iss.length > MAX_PRODUCER_LENGTH || !PRINTABLE.test(claims.iss)
+        ? `${JSON.stringify(claims.iss.slice(0, 40))}...`
+        : `"${claims.iss}"`;
+    throw new Forbidden(
+      `token "iss" is ${shown} but key "${grant.kid}" belongs to producer "${grant.producer}"`,
+    );
+  }
+  return grant;
+}
+
+async function verifyToken(
+  token: string,
+  keys: KeyResolver,
+  typ: string,
+): Promise<{ payload: JWTPayload; claims: VerifiedClaims; grant: KeyGrant }> {
   if (typeof token !== 'string' || token.split('.').length !== 3) {
     throw new BadSignature('not a compact JWS: expected three base64url parts separated by dots');
   }
+  let jwk: TrustedJwk | undefined;
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(token, keys.resolve, { algorithms: [SIGNING_ALG], typ });
-    return payload;
+    ({ payload } = await jwtVerify(
+      token,
+      async (header) => keys.cryptoKey((jwk = await keys.resolveJwk(header.kid))),
+      { algorithms: [SIGNING_ALG], typ },
+    ));
   } catch (error) {
     throw fromJoseError(error);
   }
+  const claims = requireClaims(payload);
+  return { payload, claims, grant: authorize(claims, jwk!) };
 }
 
 /**
@@ -62,12 +103,13 @@ async function verifyToken(token: string, keys: KeyRing, typ: string): Promise<J
  */
 export async function verifyEventToken(
   token: string,
-  keys: KeyRing,
-): Promise<{ claims: VerifiedClaims; event: unknown }> {
-  const payload = await verifyToken(token, keys, EVENT_TOKEN_TYPE);
-  const claims = requireClaims(payload);
+  keys: KeyResolver,
+  limits?: EventLimits,
+): Promise<{ claims: VerifiedClaims; grant: KeyGrant; event: unknown }> {
+  const { payload, claims, grant } = await verifyToken(token, keys, EVENT_TOKEN_TYPE);
   if (payload.evt === undefined) throw new InvalidEvent('token carries no "evt" claim');
-  return { claims, event: payload.evt };
+  checkEventLimits(payload.evt, limits);
+  return { claims, grant, event: payload.evt };
 }
 
 /** Per event of a batch: authentic (its hash is the one signed at its position) or not. */
@@ -82,12 +124,12 @@ export type BatchItemResult =
  */
 export async function verifyBatch(
   batch: { jws: unknown; events: unknown },
-  keys: KeyRing,
-): Promise<{ claims: VerifiedClaims; results: BatchItemResult[] }> {
+  keys: KeyResolver,
+  limits?: EventLimits,
+): Promise<{ claims: VerifiedClaims; grant: KeyGrant; results: BatchItemResult[] }> {
   if (typeof batch.jws !== 'string') throw new BadSignature('batch has no "jws" string');
   if (!Array.isArray(batch.events)) throw new InvalidEvent('batch has no "events" array');
-  const payload = await verifyToken(batch.jws, keys, BATCH_TOKEN_TYPE);
-  const claims = requireClaims(payload);
+  const { payload, claims, grant } = await verifyToken(batch.jws, keys, BATCH_TOKEN_TYPE);
   const hashes = payload.hashes;
   if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === 'string')) {
     throw new InvalidEvent('batch token carries no "hashes" list');
@@ -100,13 +142,13 @@ export async function verifyBatch(
   const results = batch.events.map((event: unknown, index): BatchItemResult => {
     let hash: string;
     try {
+      checkEventLimits(event, limits); // before hashing: canonicalization recurses
       hash = eventHash(event);
     } catch (error) {
-      return {
-        index,
-        authentic: false,
-        error: new InvalidEvent(`event ${index} is not JSON`, { cause: error }),
-      };
+      const failure = isCdsError(error)
+        ? error
+        : new InvalidEvent(`event ${index} is not JSON`, { cause: error });
+      return { index, authentic: false, error: failure };
     }
     return hash === hashes[index]
       ? { index, authentic: true, event }
@@ -118,5 +160,5 @@ export async function verifyBatch(
           ),
         };
   });
-  return { claims, results };
+  return { claims, grant, results };
 }

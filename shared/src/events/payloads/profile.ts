@@ -33,7 +33,6 @@ export const profileV1 = z
     location: z.string().max(100).optional(),
     title: z.string().max(100).optional(),
   })
-  .strict()
   .refine((p) => Object.keys(p).some((field) => field in PROFILE_FIELD_OWNERS), {
     message: `a profile change must carry at least one of: ${Object.keys(PROFILE_FIELD_OWNERS).join(', ')}`,
   });
