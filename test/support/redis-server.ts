@@ -1,5 +1,5 @@
 // A private redis-server for chaos tests: killed and restarted with its data lost, without
-// touching the Redis other tests share. The binary comes from scripts/provision.mjs.
+// touching the Redis other tests share. The binary comes from scripts/provision/.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';

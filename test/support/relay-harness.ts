@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, startRelay, type Relay, type RelayOptions } from '@cds/relay';
+import { connectionUrl, loadConfig, startRelay, type Relay, type RelayOptions } from '@cds/relay';
 import { createTestDatabase, type TestDatabase } from '@cds/relay/testing';
 import {
   generateProducerKey,
@@ -49,7 +49,17 @@ export class RelayHarness {
     return this.relay.url!;
   }
 
+  /** Starts everything; on failure, removes what it made (the caller has no harness to stop). */
   async start(): Promise<this> {
+    try {
+      return await this.startAll();
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startAll(): Promise<this> {
     this.database = await createTestDatabase(this.options.dialect);
     const pair = await generateProducerKey('canvas', ['canvas', 'manual']);
     const discourse = await generateProducerKey('discourse');
@@ -67,7 +77,7 @@ export class RelayHarness {
     const hookUrl = await this.target.start();
     this.env = {
       DATABASE_URL: this.database.url,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_URL: connectionUrl('REDIS_URL'),
       QUEUE_PREFIX: this.prefix,
       TRUSTED_JWKS: join(this.dir, 'trusted.jwks.json'),
       RELAY_KEY: join(this.dir, 'relay.private.jwk.json'),

@@ -14,7 +14,12 @@ export interface ReceivedDelivery {
   idempotencyKey: string;
   eventIds: string[];
   tier: string;
-  items: Array<{ eventId: string; key: string; value: Record<string, unknown> | null }>;
+  items: Array<{
+    eventId: string;
+    source: string;
+    key: string;
+    value: Record<string, unknown> | null;
+  }>;
 }
 
 export class TargetServer {
