@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { sql } from 'kysely';
-import { defaultMappings, ReplayGuard, type MappingRegistry } from '@cds/shared';
+import { defaultMappings, InvalidConfig, ReplayGuard, type MappingRegistry } from '@cds/shared';
 import type { RelayConfig } from './config.js';
 import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
@@ -58,18 +59,26 @@ export interface Relay {
   /** Status changes shared by every role through Redis. */
   bus: StatusBus;
   metrics: RelayMetrics;
+  /**
+   * The HTTP app of the web role (ingest, status API, metrics, health), not listening: serve it
+   * with `listenRelay`, or mount it in another Express app (`outer.use(relay.app)`).
+   */
+  app?: Express;
+  /** Set by `listenRelay`. */
   server?: Server;
-  /** The base URL of the web role, e.g. http://127.0.0.1:8080. */
+  /** The base URL of the web role once listening, e.g. http://127.0.0.1:8080. */
   url?: string;
   logger: Logger;
+  /** Stops intake, lets running jobs finish, closes Redis and the database. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Builds and starts the relay in one role: `web` (HTTP), `worker` (BullMQ workers and the sweeper)
- * or `all`. Every role shares only Redis and the database, so any number can run side by side.
+ * Builds the relay in one role without listening (CONVENTIONS.md #18): `web` (the HTTP app),
+ * `worker` (BullMQ workers and the sweeper, running) or `all`. Every role shares only Redis and
+ * the database, so any number can run side by side, in one process with other apps or alone.
  */
-export async function startRelay(options: RelayOptions): Promise<Relay> {
+export async function createRelay(options: RelayOptions): Promise<Relay> {
   const { config } = options;
   const role = options.role ?? 'all';
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -219,21 +228,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         metricsRouter(metrics, auth),
       ],
     });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port ?? config.port, () => resolve(s));
-      s.once('error', reject);
-    });
-    const { port } = server.address() as AddressInfo;
-    relay.server = server;
-    relay.url = `http://127.0.0.1:${port}`;
-    closers.push(
-      () => keys.stop(),
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections(); // keep-alive and SSE clients would hold the close open
-        }),
-    );
+    relay.app = app;
+    closers.push(() => keys.stop());
   }
 
   let closing: Promise<void> | undefined;
@@ -254,4 +250,42 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       }
     })());
   return relay;
+}
+
+/**
+ * Serves a relay's app on `port` (0 picks a free one) and makes `close()` stop the server first:
+ * keep-alive and SSE clients are cut so the close does not wait on them.
+ */
+export async function listenRelay(relay: Relay, port: number): Promise<Relay> {
+  const { app } = relay;
+  if (!app) throw new InvalidConfig('this relay has no HTTP app: its role is "worker"');
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, () => resolve(s));
+    s.once('error', reject);
+  });
+  relay.server = server;
+  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const closeRest = relay.close;
+  let closing: Promise<void> | undefined;
+  relay.close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await closeRest();
+    })());
+  return relay;
+}
+
+/** `createRelay`, then `listenRelay` for the roles that have an HTTP app. */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const relay = await createRelay(options);
+  if (!relay.app) return relay;
+  try {
+    return await listenRelay(relay, options.port ?? options.config.port);
+  } catch (error) {
+    await relay.close();
+    throw error;
+  }
 }
