@@ -146,6 +146,7 @@ export class RelayMetrics {
     const { deliveries, deliverySeconds } = this;
     return {
       name: connector.name,
+      side: connector.side,
       async deliver(delivery) {
         const stop = deliverySeconds.startTimer({ target: connector.name });
         let outcome = 'delivered';

@@ -12,31 +12,79 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await h?.stop();
     });
 
-    describe('when the target answers 500', () => {
+    describe('when the target answers 500 for longer than the retry window', () => {
       it('retries, then moves the events to the dead letters with the last error', async () => {
-        h = await new RelayHarness({ dialect }).start();
+        h = await new RelayHarness({ dialect }).start(); // a 1.5 s retry window
         h.target.mode = { kind: 'fail', status: 500 };
         const events = [1, 2].map((i) => exampleEvent('grade', i));
         await h.send(events);
         await waitFor('both dead', async () => (await h.eventStates()).dead === 2);
         const dead = await h.relay.store.db.selectFrom('dead_letters').selectAll().execute();
-        assert.equal(dead.length, 2);
-        assert.ok(
-          dead.every(
-            (d) => d.last_error.endsWith('HTTP 500') && d.attempts === 3 && d.status === 'open',
-          ),
+        assert.deepEqual(
+          dead.map((d) => [d.status, d.last_error.replace(/^.*: /, '')]),
+          [
+            ['open', 'HTTP 500'],
+            ['open', 'HTTP 500'],
+          ],
         );
-        assert.ok(
-          h.target.requests.length >= 6,
-          `3 attempts per event, saw ${h.target.requests.length}`,
-        );
+        const deliveries = await h.relay.store.db.selectFrom('deliveries').selectAll().execute();
+        for (const d of deliveries) {
+          assert.equal(d.status, 'dead');
+          // Dead only once the window from the first attempt ran out, not after a count.
+          assert.ok(
+            d.updated_at - d.first_attempt_at! >= 1_500,
+            `dead ${d.updated_at - d.first_attempt_at!} ms after the first attempt`,
+          );
+        }
+        assert.ok(h.target.requests.length >= 4, `retried: ${h.target.requests.length} requests`);
         assert.equal(h.target.applied.size, 0);
+      });
+    });
+
+    describe('when the target refuses a delivery for good (422)', () => {
+      it('dead-letters it at once, after one attempt, without waiting for the window', async () => {
+        h = await new RelayHarness({ dialect, retry: { windowMs: 600_000 } }).start();
+        h.target.mode = { kind: 'fail', status: 422 };
+        const event = exampleEvent('grade', 3);
+        await h.send([event]);
+        await waitFor('dead', async () => (await h.eventStates()).dead === 1);
+        const [letter] = await h.relay.store.db.selectFrom('dead_letters').selectAll().execute();
+        assert.equal(letter!.attempts, 1);
+        assert.match(letter!.last_error, /HTTP 422$/);
+        assert.deepEqual(h.target.requests, [event.id]);
+      });
+    });
+
+    describe('during an outage with the breaker open', () => {
+      it('counts no failed half-open probe against the job it happened to pick', async () => {
+        h = await new RelayHarness({
+          dialect,
+          retry: { windowMs: 600_000, backoffMs: 50, maxBackoffMs: 200 },
+          breaker: { failureThreshold: 3, openMs: 100 },
+        }).start();
+        h.target.mode = { kind: 'fail', status: 503 };
+        const high = [1, 2, 3, 4].map((i) => exampleEvent('enrollment', i));
+        const critical = [5, 6, 7, 8].map((i) => exampleEvent('grade', i));
+        await h.send([...high, ...critical], 8);
+        // The first wave fails (one counted attempt each); then only probes go, one at a time.
+        await waitFor('16 probes', () => h.target.requests.length >= 8 + 16, 30_000);
+        h.target.mode = { kind: 'ok' };
+        await waitFor('all 8 applied', async () => (await h.eventStates()).applied === 8, 30_000);
+        const dead = await h.relay.store.db.selectFrom('dead_letters').selectAll().execute();
+        assert.deepEqual(dead, []);
+        const attempts = (
+          await h.relay.store.db.selectFrom('deliveries').select('attempts').execute()
+        ).map((d) => d.attempts);
+        assert.ok(
+          Math.max(...attempts) <= 2,
+          `attempts per delivery ${attempts.join(', ')} after ${h.target.requests.length} requests`,
+        );
       });
     });
 
     describe('when the target answers 429 with Retry-After', () => {
       it('waits as told, with the breaker open, and delivers once the target recovers', async () => {
-        h = await new RelayHarness({ dialect, retry: { attempts: 10, backoffMs: 50 } }).start();
+        h = await new RelayHarness({ dialect, retry: { windowMs: 60_000, backoffMs: 50 } }).start();
         h.target.mode = { kind: 'retry-after', seconds: 1 };
         await h.send([exampleEvent('grade', 1)]);
         await waitFor('a 429', () => h.target.requests.length >= 1);
@@ -54,7 +102,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     describe('when the target times out', () => {
-      it('counts the timeout as a failed attempt and dead-letters it in the end', async () => {
+      it('counts the timeout as a failed attempt and dead-letters it when the window ends', async () => {
         h = await new RelayHarness({ dialect, env: {} }).start();
         h.target.mode = { kind: 'hang' };
         // The harness's webhook timeout is the connector default; shorten it through a fresh relay.
@@ -63,7 +111,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         h.relay = await startRelay({
           config: loadConfig(h.env),
           port: 0,
-          retry: { attempts: 2, backoffMs: 50 },
+          retry: { windowMs: 500, backoffMs: 50 },
           webhookTimeoutMs: 300,
           sweeper: { idleMs: 500, intervalMs: 250 },
         });

@@ -218,9 +218,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const { body } = await eventStatus(event.id);
         assert.match(body.event.reason, /delivery to webhook-1 failed: .*HTTP 500/);
         assert.deepEqual(
-          body.deliveries.map((d) => [d.status, d.attempts]),
-          [['dead', 3]],
+          body.deliveries.map((d) => d.status),
+          ['dead'],
         );
+        assert.ok(body.deliveries[0]!.attempts >= 1, 'its failed attempts are counted');
         assert.equal(body.deadLetters.length, 1);
         assert.equal(body.deadLetters[0]!.status, 'open');
         assert.match(body.deadLetters[0]!.lastError, /HTTP 500$/);
@@ -323,7 +324,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
       it('shows the backlog, lag and failing deliveries while a target fails, then drains', async () => {
         await h.stop();
-        h = await new RelayHarness({ dialect, retry: { attempts: 100, backoffMs: 50 } }).start();
+        h = await new RelayHarness({
+          dialect,
+          retry: { windowMs: 600_000, backoffMs: 50 },
+        }).start();
         h.target.mode = { kind: 'fail', status: 503 };
         const event = exampleEvent('grade', 7);
         await h.send([event]);
@@ -413,7 +417,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const other = exampleEvent('grade', 19);
         // Both stay delivering, retrying: only the changes published below say applied.
         await h.stop();
-        h = await new RelayHarness({ dialect, retry: { attempts: 100, backoffMs: 50 } }).start();
+        h = await new RelayHarness({
+          dialect,
+          retry: { windowMs: 600_000, backoffMs: 50 },
+        }).start();
         h.target.mode = { kind: 'fail', status: 503 };
         await h.send([mine, other]);
         const filtered = new StreamClient();
@@ -448,7 +455,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const worker = await startRelay({
           config: loadConfig(h.env),
           role: 'worker',
-          retry: { attempts: 3, backoffMs: 50 },
+          retry: { windowMs: 1_500, backoffMs: 50 },
           sweeper: { idleMs: 500, intervalMs: 250 },
         });
         try {
@@ -542,7 +549,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
             target: 'webhook-1',
             outcome: 'retryable_failure',
           }),
-          3,
+          h.target.requests.length,
         );
         assert.equal(sample(text, 'cds_dead_letters_open', { target: 'webhook-1' }), 1);
         assert.equal(sample(text, 'cds_event_transitions_total', { state: 'dead' }), 1);

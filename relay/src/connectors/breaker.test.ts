@@ -45,4 +45,15 @@ describe('the circuit breaker', () => {
     assert.equal(b.state, 'open');
     assert.equal(b.waitMs(), 2500);
   });
+
+  it('marks the one call that goes through half-open as the probe', () => {
+    const b = breaker();
+    assert.deepEqual(b.admit(), { waitMs: 0, probe: false });
+    for (let i = 0; i < 3; i += 1) b.recordFailure();
+    now = 1000;
+    assert.deepEqual(b.admit(), { waitMs: 0, probe: true });
+    assert.equal(b.admit().probe, false, 'one probe at a time');
+    b.releaseProbe();
+    assert.deepEqual(b.admit(), { waitMs: 0, probe: true }, 'a released probe lets the next go');
+  });
 });

@@ -35,14 +35,28 @@ export class CircuitBreaker {
     return this.now() < this.openUntil ? 'open' : 'half-open';
   }
 
+  /**
+   * Whether a call may go now: `waitMs` 0 when it may, else how long to wait. When half-open, one
+   * call goes as the `probe`: its failure says the target is still down, nothing about the call's
+   * own delivery, so the caller does not count it against that delivery's retries.
+   */
+  admit(): { waitMs: number; probe: boolean } {
+    const state = this.state;
+    if (state === 'closed') return { waitMs: 0, probe: false };
+    if (state === 'open') return { waitMs: this.openUntil - this.now(), probe: false };
+    if (this.probing) return { waitMs: Math.min(this.openMs, 1_000), probe: false };
+    this.probing = true;
+    return { waitMs: 0, probe: true };
+  }
+
   /** 0 when a call may go now; otherwise how many ms to wait. Lets one probe through when half-open. */
   waitMs(): number {
-    const state = this.state;
-    if (state === 'closed') return 0;
-    if (state === 'open') return this.openUntil - this.now();
-    if (this.probing) return Math.min(this.openMs, 1_000);
-    this.probing = true;
-    return 0;
+    return this.admit().waitMs;
+  }
+
+  /** The probe went nowhere (our own trouble, not the target's): let the next call probe. */
+  releaseProbe(): void {
+    this.probing = false;
   }
 
   recordSuccess(): void {

@@ -1,8 +1,10 @@
-import { CdsError } from '@cds/shared';
+import { CdsError, type Side, type Source } from '@cds/shared';
 
 /** One entity's value as it stands after the events a delivery applies. */
 export interface DeliveryItem {
   eventId: string;
+  /** The side the event came from: a receiver never needs its own changes echoed back. */
+  source: Source;
   entity: string;
   key: string;
   op: 'upsert' | 'delete';
@@ -23,6 +25,11 @@ export interface Delivery {
 export interface Connector {
   /** Stable name used in queue names, deliveries and dead letters, e.g. `webhook-1`. */
   readonly name: string;
+  /**
+   * The side this connector writes to: it gets the applied events whose entity flows there and
+   * that did not come from there. None for an observer (an outbound webhook): it gets every one.
+   */
+  readonly side?: Side;
   deliver(delivery: Delivery): Promise<void>;
 }
 

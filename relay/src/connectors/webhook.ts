@@ -1,9 +1,15 @@
 import { SignJWT, type CryptoKey } from 'jose';
+import type { Side } from '@cds/shared';
 import { TargetError, parseRetryAfter, type Connector, type Delivery } from './connector.js';
 
 export interface WebhookOptions {
   name: string;
   url: string;
+  /**
+   * The side the receiver writes to (the LTI tool's `POST /v1/deliveries` writes to Canvas).
+   * @defaultValue none: an observer, which gets every applied event
+   */
+  side?: Side;
   /** The relay's own signing key: receivers verify with the relay's JWKS. */
   signer: { kid: string; key: CryptoKey };
   /** Per request. @defaultValue 10_000 */
@@ -17,10 +23,12 @@ export interface WebhookOptions {
  */
 export class WebhookConnector implements Connector {
   readonly name: string;
+  readonly side?: Side;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: WebhookOptions) {
     this.name = options.name;
+    this.side = options.side;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 

@@ -89,6 +89,8 @@ export interface DeliveriesTable {
   status: 'pending' | 'delivered' | 'dead';
   attempts: number;
   last_error: string | null;
+  /** When its first counted attempt (or its replay's) began: its retry window runs from here. */
+  first_attempt_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -96,9 +98,12 @@ export interface DeliveriesTable {
 export interface DeadLettersTable {
   event_id: string;
   target: string;
+  /** The error that made it dead; '' once a replay delivered it. */
   last_error: string;
   attempts: number;
-  status: 'open' | 'replayed' | 'discarded';
+  /** 'delivered': replayed, and the target then took it. */
+  status: 'open' | 'replayed' | 'delivered' | 'discarded';
+  delivered_at: number | null;
   created_at: number;
   updated_at: number;
 }

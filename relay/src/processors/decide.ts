@@ -14,7 +14,9 @@ import { appendAudit, type AuditEntry } from '../audit/chain.js';
 import type { Store } from '../db/connect.js';
 import type { Database, EventState } from '../db/schema.js';
 import { writeTransaction } from '../db/transaction.js';
+import { targetsFor, type RouteTarget } from '../connectors/routing.js';
 import { openConflict, settleConflicts } from '../store/conflicts.js';
+import { addDeliveries, type NewDelivery } from '../store/deliveries.js';
 import { getEventsForDecision, setEventState, type LoggedEvent } from '../store/events.js';
 import { loadSyncState, lockKeys, saveSyncState } from '../store/sync-state.js';
 
@@ -22,8 +24,8 @@ export interface DecideDeps {
   store: Store;
   mappings: MappingRegistry;
   policies: PolicyTable;
-  /** Names of the connectors every applied event is delivered to. */
-  targets: readonly string[];
+  /** The connectors: each applied event goes to those its entity flows to (connectors/routing.ts). */
+  targets: readonly RouteTarget[];
 }
 
 export interface EventDecision {
@@ -33,6 +35,8 @@ export interface EventDecision {
   action: Action | 'parked';
   state: EventState;
   reason: string;
+  /** The connectors an applied event is delivered to; empty for every other decision. */
+  targets: string[];
 }
 
 export interface DecideOutcome {
@@ -74,7 +78,7 @@ async function decideOne(
       subject: logged.id,
       detail: { key: logged.key, reason: failure.message, eventHash: eventHash(logged.event) },
     });
-    return { ...base, action: 'parked', state: 'parked', reason: failure.message };
+    return { ...base, action: 'parked', state: 'parked', reason: failure.message, targets: [] };
   }
   const policy = deps.policies[canonical.entity];
   const current = await loadSyncState(trx, deps.store.dialect, canonical.key);
@@ -112,7 +116,9 @@ async function decideOne(
     });
   }
   let state = STATE_OF[decision.action];
-  if (state === 'delivering' && deps.targets.length === 0) state = 'applied';
+  const targets = state === 'delivering' ? targetsFor(policy, canonical.source, deps.targets) : [];
+  // Nowhere to go (no connector of a side it flows to): applied as decided.
+  if (state === 'delivering' && targets.length === 0) state = 'applied';
   audit.push({
     actor: 'worker',
     action: `event.${decision.action}`,
@@ -127,7 +133,7 @@ async function decideOne(
       eventHash: eventHash(logged.event),
     },
   });
-  return { ...base, action: decision.action, state, reason: decision.reason };
+  return { ...base, action: decision.action, state, reason: decision.reason, targets };
 }
 
 /**
@@ -170,28 +176,20 @@ export async function decideEvents(
         );
       }
     }
-    const toDeliver = decisions.filter((d) => d.state === 'delivering').map((d) => d.eventId);
-    const tierOf = new Map(decisions.map((d) => [d.eventId, d.tier]));
-    for (const target of deps.targets) {
-      for (let i = 0; i < toDeliver.length; i += 500) {
-        const rows = toDeliver.slice(i, i + 500).map((eventId) => ({
-          event_id: eventId,
+    const delivering = decisions.filter((d) => d.state === 'delivering');
+    const toDeliver = delivering.map((d) => d.eventId);
+    await addDeliveries(
+      trx,
+      delivering.flatMap((d) =>
+        d.targets.map((target): NewDelivery => ({
+          eventId: d.eventId,
           target,
-          delivery_id: batchId ?? eventId,
-          tier: tierOf.get(eventId)!,
-          status: 'pending' as const,
-          attempts: 0,
-          last_error: null,
-          created_at: now,
-          updated_at: now,
-        }));
-        await trx
-          .insertInto('deliveries')
-          .values(rows)
-          .onConflict((oc) => oc.columns(['event_id', 'target']).doNothing())
-          .execute();
-      }
-    }
+          deliveryId: batchId ?? d.eventId,
+          tier: d.tier,
+        })),
+      ),
+      now,
+    );
     const records = await appendAudit(trx, deps.store.dialect, audit, now);
     let seal: DecideOutcome['seal'];
     if (batchId && decisions.length > 0) {

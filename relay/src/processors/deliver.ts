@@ -4,28 +4,20 @@ import type { Store } from '../db/connect.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Connector, DeliveryItem } from '../connectors/connector.js';
 import type { DeliverJob } from '../queue/queues.js';
-import { getEvents } from '../store/events.js';
+import { afterFailure, type RetryPolicy, type RetryVerdict } from '../queue/retry.js';
+import { markLettersDelivered, openDeadLetters } from '../store/dead-letters.js';
+import {
+  markDeliveriesDead,
+  markDelivered,
+  pendingEventIds,
+  recordFailedAttempt,
+} from '../store/deliveries.js';
+import { getEvents, setEventState } from '../store/events.js';
 
 export interface DeliverDeps {
   store: Store;
   policies: PolicyTable;
-}
-
-/** The events of a job still pending for this target: retries skip what already went through. */
-async function pendingEventIds(
-  store: Store,
-  target: string,
-  eventIds: readonly string[],
-): Promise<string[]> {
-  if (eventIds.length === 0) return [];
-  const rows = await store.db
-    .selectFrom('deliveries')
-    .select('event_id')
-    .where('target', '=', target)
-    .where('status', '=', 'pending')
-    .where('event_id', 'in', [...eventIds])
-    .execute();
-  return rows.map((r) => r.event_id);
+  retry: RetryPolicy;
 }
 
 /**
@@ -49,7 +41,8 @@ async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<Delivery
   );
   return events.map((e) => ({
     eventId: e.id,
-    entity: e.entity,
+    source: e.event.source,
+    entity: e.event.entity,
     key: e.key,
     op: e.event.op,
     value: valueOf.get(e.key) ?? null,
@@ -58,37 +51,25 @@ async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<Delivery
 
 /**
  * Delivers a job's pending events to one target and records success: the deliveries, the events
- * every target now has ('applied'), and one audit record. Throws the connector's TargetError.
+ * every target now has ('applied'), replayed dead letters now delivered, and one audit record.
+ * Returns how many events went and those now applied. Throws the connector's TargetError.
  */
 export async function deliverToTarget(
   deps: DeliverDeps,
   connector: Connector,
   job: DeliverJob,
-): Promise<number> {
-  const pending = await pendingEventIds(deps.store, connector.name, job.eventIds);
-  if (pending.length === 0) return 0;
+): Promise<{ delivered: number; applied: string[] }> {
+  const pending = await pendingEventIds(deps.store.db, connector.name, job.eventIds);
+  if (pending.length === 0) return { delivered: 0, applied: [] };
   await connector.deliver({
     id: job.deliveryId,
     tier: job.tier,
     eventIds: pending,
     items: await itemsFor(deps, pending),
   });
-  await writeTransaction(deps.store, async (trx) => {
+  const applied = await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
-    await trx
-      .updateTable('deliveries')
-      .set({ status: 'delivered', updated_at: now, last_error: null })
-      .where('target', '=', connector.name)
-      .where('event_id', 'in', pending)
-      .execute();
-    const unfinished = await trx
-      .selectFrom('deliveries')
-      .select('event_id')
-      .where('event_id', 'in', pending)
-      .where('status', '!=', 'delivered')
-      .execute();
-    const waiting = new Set(unfinished.map((r) => r.event_id));
-    const done = pending.filter((id) => !waiting.has(id));
+    const done = await markDelivered(trx, deps.store.dialect, connector.name, pending, now);
     if (done.length > 0) {
       await trx
         .updateTable('events')
@@ -97,6 +78,7 @@ export async function deliverToTarget(
         .where('state', '=', 'delivering')
         .execute();
     }
+    await markLettersDelivered(trx, connector.name, pending, now);
     await appendAudit(trx, deps.store.dialect, [
       {
         actor: 'worker',
@@ -105,82 +87,67 @@ export async function deliverToTarget(
         detail: { target: connector.name, eventIds: pending },
       },
     ]);
+    return done;
   });
-  return pending.length;
+  return { delivered: pending.length, applied };
 }
 
-/** Counts a failed attempt; on the last one, moves the events to the dead letters (audited). */
+export interface DeliveryFailure {
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  /** A breaker's half-open probe: its failure is the target's, not the delivery's (not counted). */
+  probe: boolean;
+  /** When the attempt began. */
+  startedAt: number;
+}
+
+/** A failed attempt's outcome; 'settled' when nothing of the job was pending any more. */
+export type FailureOutcome = RetryVerdict | { kind: 'settled' };
+
+/**
+ * Records a failed attempt and decides what follows (queue/retry.ts): another attempt later, or,
+ * for a permanent refusal or at the end of the retry window, the dead letters (audited).
+ */
 export async function recordDeliveryFailure(
   deps: DeliverDeps,
   target: string,
   job: DeliverJob,
-  error: string,
-  final: boolean,
-): Promise<void> {
-  await writeTransaction(deps.store, async (trx) => {
+  failure: DeliveryFailure,
+): Promise<FailureOutcome> {
+  return writeTransaction(deps.store, async (trx): Promise<FailureOutcome> => {
     const now = Date.now();
-    const pending = (
-      await trx
-        .selectFrom('deliveries')
-        .select('event_id')
-        .where('target', '=', target)
-        .where('status', '=', 'pending')
-        .where('event_id', 'in', job.eventIds)
-        .execute()
-    ).map((r) => r.event_id);
-    if (pending.length === 0) return;
-    await trx
-      .updateTable('deliveries')
-      .set((eb) => ({
-        attempts: eb('attempts', '+', 1),
-        last_error: error,
-        updated_at: now,
-        status: final ? 'dead' : 'pending',
-      }))
-      .where('target', '=', target)
-      .where('event_id', 'in', pending)
-      .execute();
-    if (!final) return;
-    const attempts = await trx
-      .selectFrom('deliveries')
-      .select(['event_id', 'attempts'])
-      .where('target', '=', target)
-      .where('event_id', 'in', pending)
-      .execute();
-    for (const row of attempts) {
-      await trx
-        .insertInto('dead_letters')
-        .values({
-          event_id: row.event_id,
-          target,
-          last_error: error,
-          attempts: row.attempts,
-          status: 'open',
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) =>
-          oc.columns(['event_id', 'target']).doUpdateSet({
-            last_error: error,
-            attempts: row.attempts,
-            status: 'open',
-            updated_at: now,
-          }),
-        )
-        .execute();
-    }
-    await trx
-      .updateTable('events')
-      .set({ state: 'dead', reason: `delivery to ${target} failed: ${error}`, updated_at: now })
-      .where('id', 'in', pending)
-      .execute();
+    const rows = await recordFailedAttempt(trx, target, job.eventIds, {
+      error: failure.message,
+      counted: !failure.probe,
+      startedAt: failure.startedAt,
+      now,
+    });
+    if (rows.length === 0) return { kind: 'settled' };
+    const starts = rows.flatMap((r) => (r.firstAttemptAt === null ? [] : [r.firstAttemptAt]));
+    const verdict = afterFailure(
+      {
+        retryable: failure.retryable,
+        retryAfterMs: failure.retryAfterMs,
+        attempts: Math.max(...rows.map((r) => r.attempts)),
+        firstAttemptAt: starts.length > 0 ? Math.min(...starts) : null,
+        now,
+      },
+      deps.retry,
+    );
+    if (verdict.kind === 'retry') return verdict;
+    const dead = rows.map((r) => r.eventId);
+    await markDeliveriesDead(trx, target, dead, now);
+    await openDeadLetters(trx, target, rows, failure.message, now);
+    await setEventState(trx, dead, 'dead', `delivery to ${target} failed: ${failure.message}`, now);
     await appendAudit(trx, deps.store.dialect, [
       {
         actor: 'worker',
         action: 'delivery.dead',
         subject: job.deliveryId,
-        detail: { target, eventIds: pending, error },
+        detail: { target, eventIds: dead, error: failure.message },
       },
     ]);
+    return verdict;
   });
 }

@@ -1,6 +1,9 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SyncEvent, Tier } from '@cds/shared';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
 /** Tiers whose events are queued one by one; background events wait for the batch job. */
 export const QUEUED_TIERS = ['critical', 'high'] as const satisfies readonly Tier[];
@@ -40,17 +43,15 @@ export interface DeliverJob {
   eventIds: string[];
 }
 
-export interface RetryPolicy {
-  /** Attempts before a delivery goes to the dead letters. @defaultValue 6 */
-  attempts: number;
-  /** First backoff delay; doubles each attempt, with jitter. @defaultValue 1_000 */
-  backoffMs: number;
-}
-
 /** Most events decided in one job (one database transaction). */
 export const DECIDE_JOB_EVENTS = 100;
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, backoffMs: 1_000 };
+/**
+ * BullMQ attempts of a delivery job. Target failures do not spend them: the delivery worker
+ * retries those itself, by time (queue/retry.ts). These cover our own trouble (a database error);
+ * past them the job fails and the sweeper takes it up again.
+ */
+const OWN_TROUBLE_ATTEMPTS = 5;
 
 const KEEP_FAILED = { age: 7 * 24 * 3600, count: 10_000 };
 
@@ -142,11 +143,7 @@ export class RelayQueues {
       opts: {
         jobId: `${job.deliveryId}.${target}`,
         priority: TIER_PRIORITY[job.tier],
-        // The delivery worker counts attempts itself (a 429 counts without spending a BullMQ
-        // attempt); BullMQ's own limit only has to be out of its way.
-        attempts: this.retry.attempts + 1,
-        // Exponential with jitter spreads the retries of many jobs; 429/Retry-After waits go
-        // through the breaker and the queue's rate limit instead, without spending an attempt.
+        attempts: OWN_TROUBLE_ATTEMPTS,
         backoff: { type: 'exponential' as const, delay: this.retry.backoffMs, jitter: 0.5 },
         removeOnComplete: true,
         removeOnFail: KEEP_FAILED,

@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { MappingRegistry, PolicyTable, Tier } from '@cds/shared';
@@ -17,8 +17,8 @@ import {
   type DecideJob,
   type DeliverJob,
   type RelayQueues,
-  type RetryPolicy,
 } from '../queue/queues.js';
+import type { RetryPolicy } from '../queue/retry.js';
 import { workerConnection, closeConnection } from '../queue/redis.js';
 import { backgroundEventIds } from '../store/events.js';
 
@@ -79,7 +79,7 @@ export class RelayWorkers {
       for (const lane of DELIVERY_LANES) {
         this.add(
           QUEUE_NAMES.deliver(connector.name, lane),
-          (job: Job<DeliverJob>) => this.deliver(connector, lane, job),
+          (job: Job<DeliverJob>, token?: string) => this.deliver(connector, lane, job, token),
           deps.concurrency ?? 16,
           lane === 'paced' ? { max: deps.targetRateLimit ?? 20, duration: 1000 } : undefined,
         );
@@ -89,7 +89,7 @@ export class RelayWorkers {
 
   private add<T>(
     name: string,
-    processor: (job: Job<T>) => Promise<unknown>,
+    processor: (job: Job<T>, token?: string) => Promise<unknown>,
     concurrency: number,
     limiter?: { max: number; duration: number },
   ): void {
@@ -118,11 +118,7 @@ export class RelayWorkers {
 
   private async decide(eventIds: string[], batchId?: string): Promise<DecideOutcome> {
     const { deps } = this;
-    const outcome = await decideEvents(
-      { ...deps, targets: deps.connectors.map((c) => c.name) },
-      eventIds,
-      batchId,
-    );
+    const outcome = await decideEvents({ ...deps, targets: deps.connectors }, eventIds, batchId);
     for (const d of outcome.decisions)
       deps.onChange?.({
         type: 'event',
@@ -131,15 +127,18 @@ export class RelayWorkers {
         state: d.state,
         reason: d.reason,
       });
-    if (outcome.toDeliver.length > 0) {
-      // A sealed batch is one delivery; other events are delivered one by one, under their own id.
+    for (const connector of deps.connectors) {
+      const routed = outcome.decisions.filter((d) => d.targets.includes(connector.name));
+      if (routed.length === 0) continue;
+      // A sealed batch is one delivery per target; other events go one by one, under their own id.
       const jobs: DeliverJob[] = batchId
-        ? [{ deliveryId: batchId, tier: 'background', eventIds: outcome.toDeliver }]
-        : outcome.decisions
-            .filter((d) => d.state === 'delivering')
-            .map((d) => ({ deliveryId: d.eventId, tier: d.tier as Tier, eventIds: [d.eventId] }));
-      for (const connector of deps.connectors)
-        await deps.queues.enqueueDeliveries(connector.name, jobs);
+        ? [{ deliveryId: batchId, tier: 'background', eventIds: routed.map((d) => d.eventId) }]
+        : routed.map((d) => ({
+            deliveryId: d.eventId,
+            tier: d.tier as Tier,
+            eventIds: [d.eventId],
+          }));
+      await deps.queues.enqueueDeliveries(connector.name, jobs);
     }
     return outcome;
   }
@@ -156,51 +155,54 @@ export class RelayWorkers {
     }
   }
 
+  /**
+   * One delivery attempt. While the target's breaker is open the job waits without an attempt;
+   * a target failure is recorded and the job comes back after its backoff (queue/retry.ts), or
+   * goes to the dead letters. A failed half-open probe is not counted against its job.
+   */
   private async deliver(
     connector: Connector,
     lane: DeliveryLane,
     job: Job<DeliverJob>,
+    token?: string,
   ): Promise<number> {
     const { deps } = this;
     const breaker = this.breakers.get(connector.name)!;
-    const queue = deps.queues.deliver(connector.name, lane);
-    const wait = breaker.waitMs();
-    if (wait > 0) {
-      await queue.rateLimit(wait);
+    const pass = breaker.admit();
+    if (pass.waitMs > 0) {
+      await deps.queues.deliver(connector.name, lane).rateLimit(pass.waitMs);
       throw Worker.RateLimitError();
     }
+    const startedAt = Date.now();
     try {
-      const delivered = await deliverToTarget(deps, connector, job.data);
+      const { delivered, applied } = await deliverToTarget(deps, connector, job.data);
       breaker.recordSuccess();
-      for (const id of job.data.eventIds) deps.onChange?.({ type: 'event', id, state: 'applied' });
+      for (const id of applied) deps.onChange?.({ type: 'event', id, state: 'applied' });
       return delivered;
     } catch (error) {
-      if (!isTargetError(error)) throw error; // our own trouble (database): BullMQ retries it
-      breaker.recordFailure(error.retryAfterMs);
-      const attempts = await this.attemptsSoFar(connector.name, job.data.eventIds);
-      const final = !error.retryable || attempts + 1 >= deps.retry.attempts;
-      await recordDeliveryFailure(deps, connector.name, job.data, error.message, final);
-      if (final) {
+      if (!isTargetError(error)) {
+        if (pass.probe) breaker.releaseProbe();
+        throw error; // our own trouble (database): BullMQ retries it
+      }
+      // A permanent refusal is an answer: the target is up.
+      if (error.retryable) breaker.recordFailure(error.retryAfterMs);
+      else breaker.recordSuccess();
+      const outcome = await recordDeliveryFailure(deps, connector.name, job.data, {
+        message: error.message,
+        retryable: error.retryable,
+        retryAfterMs: error.retryAfterMs,
+        probe: pass.probe,
+        startedAt,
+      });
+      if (outcome.kind === 'settled') return 0;
+      if (outcome.kind === 'dead') {
         for (const id of job.data.eventIds)
           deps.onChange?.({ type: 'event', id, state: 'dead', reason: error.message });
         return 0; // in the dead letters now: nothing left for BullMQ to retry
       }
-      if (error.retryAfterMs !== undefined) {
-        await queue.rateLimit(error.retryAfterMs);
-        throw Worker.RateLimitError();
-      }
-      throw error;
+      await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+      throw new DelayedError();
     }
-  }
-
-  private async attemptsSoFar(target: string, eventIds: string[]): Promise<number> {
-    const row = await this.deps.store.db
-      .selectFrom('deliveries')
-      .select((eb) => eb.fn.max('attempts').as('attempts'))
-      .where('target', '=', target)
-      .where('event_id', 'in', eventIds)
-      .executeTakeFirst();
-    return Number(row?.attempts ?? 0);
   }
 
   /** Stops taking jobs, lets running ones finish, closes connections. Idempotent. */

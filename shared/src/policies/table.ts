@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { InvalidConfig } from '../errors.js';
-import { ENTITY_TYPES, SOURCES, type EntityType } from '../events/entity.js';
+import { ENTITY_TYPES, SOURCES, type EntityType, type Source } from '../events/entity.js';
 
 /** How fast a change must reach the other side (DESIGN.md section 3). */
 export const TIERS = ['critical', 'high', 'background'] as const;
 export type Tier = (typeof TIERS)[number];
 
 const sourceSchema = z.enum(SOURCES);
+
+/** The two systems deliveries go to (DESIGN.md section 5b); `manual` is a person, not a side. */
+export const SIDES = ['canvas', 'discourse'] as const;
+export type Side = (typeof SIDES)[number];
 
 /** Who wins when two edits are concurrent (neither version vector dominates). */
 export const resolutionSchema = z.discriminatedUnion('kind', [
@@ -28,7 +32,12 @@ export const resolutionSchema = z.discriminatedUnion('kind', [
 ]);
 export type Resolution = z.infer<typeof resolutionSchema>;
 
-export const entityPolicySchema = z.object({ tier: z.enum(TIERS), resolution: resolutionSchema });
+export const entityPolicySchema = z.object({
+  tier: z.enum(TIERS),
+  resolution: resolutionSchema,
+  /** The sides an applied change of this entity is delivered to (never back to its own source). */
+  flows: z.array(z.enum(SIDES)),
+});
 export type EntityPolicy = z.infer<typeof entityPolicySchema>;
 export type PolicyTable = Record<EntityType, EntityPolicy>;
 
@@ -49,14 +58,47 @@ export const PROFILE_FIELD_OWNERS = {
 
 /** The table of DESIGN.md section 3, as data. */
 export const DEFAULT_POLICIES: PolicyTable = {
-  grade: { tier: 'critical', resolution: { kind: 'source', source: 'canvas' } },
-  exam_result: { tier: 'critical', resolution: { kind: 'source', source: 'canvas' } },
-  certificate: { tier: 'critical', resolution: { kind: 'source', source: 'canvas' } },
-  course_completion: { tier: 'high', resolution: { kind: 'source', source: 'canvas' } },
-  badge: { tier: 'high', resolution: { kind: 'payload_field', field: 'issuer' } },
-  assignment_submission: { tier: 'high', resolution: { kind: 'source', source: 'canvas' } },
-  enrollment: { tier: 'high', resolution: { kind: 'source', source: 'canvas' } },
-  forum_post: { tier: 'background', resolution: { kind: 'source', source: 'discourse' } },
+  grade: {
+    tier: 'critical',
+    resolution: { kind: 'source', source: 'canvas' },
+    flows: ['canvas', 'discourse'],
+  },
+  exam_result: {
+    tier: 'critical',
+    resolution: { kind: 'source', source: 'canvas' },
+    flows: ['discourse'],
+  },
+  certificate: {
+    tier: 'critical',
+    resolution: { kind: 'source', source: 'canvas' },
+    flows: ['discourse'],
+  },
+  course_completion: {
+    tier: 'high',
+    resolution: { kind: 'source', source: 'canvas' },
+    flows: ['discourse'],
+  },
+  // The issuing side is the badge's source, so it flows to the other side only.
+  badge: {
+    tier: 'high',
+    resolution: { kind: 'payload_field', field: 'issuer' },
+    flows: ['canvas', 'discourse'],
+  },
+  assignment_submission: {
+    tier: 'high',
+    resolution: { kind: 'source', source: 'canvas' },
+    flows: ['discourse'],
+  },
+  enrollment: {
+    tier: 'high',
+    resolution: { kind: 'source', source: 'canvas' },
+    flows: ['discourse'],
+  },
+  forum_post: {
+    tier: 'background',
+    resolution: { kind: 'source', source: 'discourse' },
+    flows: ['canvas'],
+  },
   profile: {
     tier: 'background',
     resolution: {
@@ -64,17 +106,28 @@ export const DEFAULT_POLICIES: PolicyTable = {
       owners: PROFILE_FIELD_OWNERS,
       identity: ['canvas_user_id', 'discourse_user_id'],
     },
+    flows: ['canvas', 'discourse'],
   },
-  content_edit: { tier: 'background', resolution: { kind: 'conflict' } },
+  content_edit: {
+    tier: 'background',
+    resolution: { kind: 'conflict' },
+    flows: ['canvas', 'discourse'],
+  },
 };
+
+/** The sides an applied event goes to: its entity's flows, never back to the side it came from. */
+export function flowsFor(policy: Pick<EntityPolicy, 'flows'>, source: Source): Side[] {
+  return policy.flows.filter((side) => side !== source);
+}
 
 const overridesSchema = z
   .partialRecord(z.enum(ENTITY_TYPES), entityPolicySchema.partial())
   .optional();
 
 /**
- * The policy table with an institution's overrides applied, e.g. `{"grade": {"tier": "high"}}` or
- * `{"content_edit": {"resolution": {"kind": "source", "source": "canvas"}}}`. Throws InvalidConfig
+ * The policy table with an institution's overrides applied, e.g. `{"grade": {"tier": "high"}}`,
+ * `{"content_edit": {"resolution": {"kind": "source", "source": "canvas"}}}` or
+ * `{"exam_result": {"flows": ["canvas", "discourse"]}}`. Throws InvalidConfig
  * naming the wrong entry.
  */
 export function resolvePolicies(overrides: unknown): PolicyTable {
@@ -82,7 +135,7 @@ export function resolvePolicies(overrides: unknown): PolicyTable {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidConfig(
-      `policy override ${issue?.path.join('.') || '(root)'} is invalid: ${issue?.message ?? 'unknown'} (entities: ${ENTITY_TYPES.join(', ')}; tiers: ${TIERS.join(', ')})`,
+      `policy override ${issue?.path.join('.') || '(root)'} is invalid: ${issue?.message ?? 'unknown'} (entities: ${ENTITY_TYPES.join(', ')}; tiers: ${TIERS.join(', ')}; flows: ${SIDES.join(', ')})`,
     );
   }
   const table = { ...DEFAULT_POLICIES };
