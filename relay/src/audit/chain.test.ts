@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { forEachDatabase } from '../db/test-databases.js';
+import { forEachDatabase } from '../../testing/databases.js';
 import { writeTransaction } from '../db/transaction.js';
 import { appendAudit, verifyAuditChain } from './chain.js';
 

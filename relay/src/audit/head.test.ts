@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { forEachDatabase } from '../db/test-databases.js';
+import { forEachDatabase } from '../../testing/databases.js';
 import { GENESIS_HASH } from '../db/migrations.js';
 import { writeTransaction } from '../db/transaction.js';
 import { appendAudit } from './chain.js';

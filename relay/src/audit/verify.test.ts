@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { eventHash, exampleEvent, type SyncEvent } from '@cds/shared';
 import { GENESIS_HASH } from '../db/migrations.js';
-import { forEachDatabase } from '../db/test-databases.js';
+import { forEachDatabase } from '../../testing/databases.js';
 import { writeTransaction } from '../db/transaction.js';
 import { logEvents } from '../store/events.js';
 import { appendAudit, type AuditEntry } from './chain.js';

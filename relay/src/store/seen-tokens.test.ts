@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { forEachDatabase } from '../db/test-databases.js';
+import { forEachDatabase } from '../../testing/databases.js';
 import { pruneTokens, recordToken } from './seen-tokens.js';
 
 forEachDatabase('token ids seen by the ingest', (ctx) => {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { connectionUrl } from '../settings/connections.js';
-import { openStore, type DialectName, type Store } from './connect.js';
+import { connectionUrl } from '../src/settings/connections.js';
+import { openStore, type DialectName, type Store } from '../src/db/connect.js';
 
 /** A fresh, empty, migrated store and the URL that reaches it; `dispose()` removes it. */
 export interface TestDatabase {
