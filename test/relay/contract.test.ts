@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import {
   exampleEvent,
   generateProducerKey,
@@ -330,5 +332,48 @@ describe('readiness when Redis is down', function () {
     const text = await response.text();
     assert.deepEqual(JSON.parse(text), { ok: false, checks: { database: 'ok', redis: 'down' } });
     assert.doesNotMatch(text, /ECONNREFUSED|127\.0\.0\.1/);
+  });
+});
+
+describe('a client that hangs up mid-body', function () {
+  this.timeout(30_000);
+  let h: RelayHarness;
+  const lines: Array<{ level: number; msg: string }> = [];
+  before(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    });
+    h = await new RelayHarness({
+      dialect: 'sqlite',
+      logger: pino({ level: 'info' }, sink),
+    }).start();
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('is not logged as an error', async () => {
+    const port = Number(new URL(h.url).port);
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/events',
+        headers: { 'content-type': 'application/json', 'content-length': '5000' },
+      });
+      req.on('error', () => resolve());
+      req.write('{"jws":"');
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 100);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const errors = lines.filter((line) => line.level >= 50);
+    assert.deepEqual(errors, []);
   });
 });
