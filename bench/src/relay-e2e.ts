@@ -59,7 +59,7 @@ async function signedBatches(
   events: number,
   batch: number,
 ): Promise<{ bodies: string[]; ids: string[][]; jwks: string }> {
-  const pair = await generateProducerKey('bench');
+  const pair = await generateProducerKey('bench', ['canvas', 'discourse', 'manual']);
   const signer = await importSigner(pair.privateJwk);
   const bodies: string[] = [];
   const ids: string[][] = [];

@@ -17,7 +17,7 @@ import { printFigure } from './results.js';
 const BATCH = 100;
 
 export async function benchSigning(): Promise<Record<string, number>> {
-  const pair = await generateProducerKey('bench');
+  const pair = await generateProducerKey('bench', ['canvas', 'discourse', 'manual']);
   const signer = await importSigner(pair.privateJwk);
   const keys = new KeyRing({ keys: [pair.publicJwk] });
   const events: SyncEvent[] = Array.from({ length: BATCH }, (_, i) => exampleEvent('grade', i));
