@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidConfig, type EntityType } from '@cds/shared';
+import { InvalidConfig } from '@cds/shared';
 import { listConflicts, resolveConflict } from '../ops/conflicts.js';
 import type { CliContext } from './context.js';
 import { formatTime, print, printJson, printTable } from './output.js';
@@ -51,7 +51,7 @@ export function registerConflicts(program: Command, ctx: CliContext): void {
         conflictId,
         options.take as (typeof SIDES)[number],
         ctx.actor,
-        (entity) => policies[entity as EntityType].tier,
+        (entity) => policies[entity].tier,
       );
       print(
         `resolved ${conflictId}: took ${options.take}; event ${eventId} carries it to both sides`,

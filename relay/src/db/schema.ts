@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { EntityType, Source, Tier } from '@cds/shared';
 
 /**
  * The relay's tables, the same on SQLite and PostgreSQL. Times are epoch milliseconds (bigint);
@@ -37,12 +38,12 @@ export function isUnfinished(state: EventState): boolean {
 
 export interface EventsTable {
   id: string;
-  source: string;
+  source: Source;
   producer: string;
-  entity: string;
+  entity: EntityType;
   key: string;
-  op: string;
-  tier: string;
+  op: 'upsert' | 'delete';
+  tier: Tier;
   schema: string;
   /** JSON of the whole SyncEvent as received. */
   body: string;
@@ -55,7 +56,7 @@ export interface EventsTable {
 
 export interface SyncStateTable {
   key: string;
-  entity: string;
+  entity: EntityType;
   /** JSON of the EntityState (@cds/shared): the heads per register. */
   state: string;
   /** 'resolved' | 'conflict' */
@@ -68,7 +69,7 @@ export interface SyncStateTable {
 export interface ConflictsTable {
   id: string;
   key: string;
-  entity: string;
+  entity: EntityType;
   /** JSON array of the concurrent event ids. */
   event_ids: string;
   /** Fields in conflict (per-field policies), JSON array; empty for whole-entity conflicts. */
@@ -85,7 +86,7 @@ export interface DeliveriesTable {
   target: string;
   /** The Idempotency-Key: the event id, or the background batch id; the same on every retry. */
   delivery_id: string;
-  tier: string;
+  tier: Tier;
   status: 'pending' | 'delivered' | 'dead';
   attempts: number;
   last_error: string | null;

@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   mergeVectors,
   type EntityState,
+  type EntityType,
   type Head,
   type Source,
   type SyncEvent,
@@ -44,7 +45,7 @@ export async function resolveConflict(
   conflictId: string,
   take: Source,
   actor: string,
-  tierOf: (entity: string) => Tier,
+  tierOf: (entity: EntityType) => Tier,
 ): Promise<string> {
   const event = await writeTransaction(store, async (trx) => {
     const conflict = await trx

@@ -1,4 +1,3 @@
-import type { Tier } from '@cds/shared';
 import { appendAudit } from '../audit/chain.js';
 import type { Store } from '../db/connect.js';
 import type { EventState } from '../db/schema.js';
@@ -59,7 +58,7 @@ export async function replayWindow(
         ids.map((id) => ({ actor, action: 'event.replayed', subject: id, detail: { window } })),
       );
     });
-    const tiers = new Map(page.map((e) => [e.id, e.tier as Tier]));
+    const tiers = new Map(page.map((e) => [e.id, e.tier]));
     await queues.enqueueDecisions(page, (id) => tiers.get(id)!);
     done += page.length;
     onProgress?.(done, Number(total));

@@ -8,6 +8,7 @@ import {
   type Action,
   type MappingRegistry,
   type PolicyTable,
+  type Tier,
 } from '@cds/shared';
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditEntry } from '../audit/chain.js';
@@ -31,7 +32,7 @@ export interface DecideDeps {
 export interface EventDecision {
   eventId: string;
   key: string;
-  tier: string;
+  tier: Tier;
   action: Action | 'parked';
   state: EventState;
   reason: string;

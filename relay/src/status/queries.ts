@@ -178,7 +178,7 @@ export async function backlogByTier(db: Db, now = Date.now()): Promise<Record<Ti
     TierBacklog
   >;
   for (const row of rows) {
-    const tier = row.tier as Tier;
+    const tier = row.tier;
     if (!result[tier]) continue;
     result[tier] = {
       backlog: Number(row.n),
@@ -263,7 +263,7 @@ async function stateCounts(db: Db): Promise<Record<Tier, Record<EventState, numb
     Record<EventState, number>
   >;
   for (const row of rows) {
-    const counts = result[row.tier as Tier];
+    const counts = result[row.tier];
     if (counts && row.state in counts) counts[row.state] = Number(row.n);
   }
   return result;

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
+import type { EntityType } from '@cds/shared';
 import type { Database } from '../db/schema.js';
 
 /**
@@ -8,7 +9,7 @@ import type { Database } from '../db/schema.js';
  */
 export async function openConflict(
   trx: Transaction<Database>,
-  conflict: { key: string; entity: string; eventIds: string[]; fields?: string[] },
+  conflict: { key: string; entity: EntityType; eventIds: string[]; fields?: string[] },
   now = Date.now(),
 ): Promise<string> {
   const fields = JSON.stringify(conflict.fields ?? []);

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { EntityState } from '@cds/shared';
+import type { EntityState, EntityType } from '@cds/shared';
 import type { DialectName } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 
@@ -35,7 +35,7 @@ export async function lockKeys(
 
 export interface SyncStateWrite {
   key: string;
-  entity: string;
+  entity: EntityType;
   state: EntityState;
   status: string;
   reason: string;
