@@ -147,6 +147,7 @@ export class RelayMetrics {
     return {
       name: connector.name,
       side: connector.side,
+      mapping: connector.mapping,
       async deliver(delivery) {
         const stop = deliverySeconds.startTimer({ target: connector.name });
         let outcome = 'delivered';

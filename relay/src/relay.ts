@@ -6,7 +6,7 @@ import { defaultMappings, InvalidConfig, ReplayGuard, type MappingRegistry } fro
 import type { RelayConfig } from './config.js';
 import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
-import { WebhookConnector } from './connectors/webhook.js';
+import { WebhookConnector } from './connectors/webhook/connector.js';
 import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
 import { checkReadiness } from './http/readiness.js';

@@ -17,3 +17,7 @@ export * from './policies/decide.js';
 export * from './mappings/registry.js';
 export * from './events/examples.js';
 export * from './audit/merkle.js';
+export * from './delivery/format.js';
+export * from './delivery/sign.js';
+export * from './delivery/verify.js';
+export * from './delivery/target-error.js';

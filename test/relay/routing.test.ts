@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { exampleEvent, generateProducerKey, importSigner, type SyncEvent } from '@cds/shared';
-import { WebhookConnector } from '../../relay/src/connectors/webhook.js';
+import { WebhookConnector } from '../../relay/src/connectors/webhook/connector.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import { TargetServer } from '../support/target-server.js';
 import { waitFor } from '../support/wait.js';

@@ -1,29 +1,47 @@
-// A real HTTP target for the relay's outbound webhook: verifies each delivery's JWS with the
-// relay's JWKS, applies it once per Idempotency-Key (as Stripe-style receivers do), and counts.
+// A real HTTP receiver of relay deliveries: verifies each one with @cds/shared's verifyDelivery
+// against the relay's JWKS, applies it once per Idempotency-Key (as Stripe-style receivers do),
+// and counts. Its mode makes it fail in the ways a real target does.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { verifyDelivery, type DeliveryKeys, type VerifiedDelivery } from '@cds/shared';
 
 export type TargetMode =
   | { kind: 'ok' }
-  | { kind: 'fail'; status: number }
+  /** Answers `status` without applying, with a Retry-After header when given. */
+  | { kind: 'fail'; status: number; retryAfter?: string }
+  /** 429 with Retry-After in seconds. */
   | { kind: 'retry-after'; seconds: number }
-  | { kind: 'hang' };
+  /** Never answers, applies nothing. */
+  | { kind: 'hang' }
+  /** Applies the delivery, then answers `status`: the answer is lost, the sender retries. */
+  | { kind: 'apply-then-fail'; status: number }
+  /**
+   * Fails a share of requests at random: 500, 429 (no Retry-After), or a hang after applying (the
+   * answer never comes). The rest are applied and answered 200.
+   */
+  | { kind: 'flaky'; fail500: number; fail429: number; hang: number; seed?: number };
 
-export interface ReceivedDelivery {
-  idempotencyKey: string;
-  eventIds: string[];
-  tier: string;
-  items: Array<{
-    eventId: string;
-    source: string;
-    key: string;
-    value: Record<string, unknown> | null;
-  }>;
+/** The failure mix of issue 8: 22% of requests fail (15% 500, 5% 429, 2% hang). */
+export const FLAKY_22: TargetMode = { kind: 'flaky', fail500: 0.15, fail429: 0.05, hang: 0.02 };
+
+export type ReceivedDelivery = VerifiedDelivery & { idempotencyKey: string };
+
+/** mulberry32: a small seeded generator, so a flaky run can be repeated. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
+type Answer = { status: number; headers?: Record<string, string>; body?: unknown } | 'hang';
+
 export class TargetServer {
-  /** Every request, in arrival order (including failed ones). */
+  /** Every request's Idempotency-Key, in arrival order (including failed ones). */
   readonly requests: string[] = [];
   /** When each request arrived (ms), in order. */
   readonly arrivals: number[] = [];
@@ -31,60 +49,113 @@ export class TargetServer {
   readonly applied = new Map<string, ReceivedDelivery>();
   /** How many times each event id was applied (must end at exactly 1). */
   readonly appliedCount = new Map<string, number>();
-  mode: TargetMode = { kind: 'ok' };
+  /** Deliveries refused by verification, with the error code and message. */
+  readonly rejections: Array<{ code: string; message: string }> = [];
+  /** What the flaky mode did: how many requests failed each way. */
+  readonly faults = { fail500: 0, fail429: 0, hang: 0 };
+  private currentMode: TargetMode = { kind: 'ok' };
+  private random: () => number = Math.random;
   private server?: Server;
-  private jwks?: ReturnType<typeof createLocalJWKSet>;
+  private keys?: DeliveryKeys;
 
-  /** Verify deliveries with the relay's public keys from now on. */
-  trust(jwks: JSONWebKeySet): void {
-    this.jwks = createLocalJWKSet(jwks);
+  get mode(): TargetMode {
+    return this.currentMode;
   }
 
-  async start(): Promise<string> {
+  set mode(mode: TargetMode) {
+    this.currentMode = mode;
+    if (mode.kind === 'flaky') this.random = seeded(mode.seed ?? Date.now());
+  }
+
+  /** Verify deliveries with the relay's public keys (a JWKS, or its URL) from now on. */
+  trust(keys: DeliveryKeys): void {
+    this.keys = keys;
+  }
+
+  /** Starts listening (again, on the same port after `stop`); returns the delivery URL. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req).then(
-        ([status, headers]) => {
-          if (status === 0) return; // hang: never answer
-          res.writeHead(status, headers).end();
+        (answer) => {
+          if (answer === 'hang') return;
+          res
+            .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+            .end(answer.body === undefined ? '' : JSON.stringify(answer.body));
         },
-        () => res.writeHead(400).end(),
+        () => res.writeHead(500).end(),
       );
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    return this.url;
+  }
+
+  get url(): string {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
   }
 
-  private async handle(req: IncomingMessage): Promise<[number, Record<string, string>]> {
+  private async handle(req: IncomingMessage): Promise<Answer> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const key = String(req.headers['idempotency-key'] ?? '');
     this.requests.push(key);
     this.arrivals.push(Date.now());
-    const mode = this.mode;
-    if (mode.kind === 'fail') return [mode.status, {}];
-    if (mode.kind === 'retry-after') return [429, { 'retry-after': String(mode.seconds) }];
-    if (mode.kind === 'hang') return [0, {}];
-    if (!this.jwks) throw new Error('target has no relay JWKS to verify with');
-    const { payload } = await jwtVerify(Buffer.concat(chunks).toString('utf8'), this.jwks, {
-      typ: 'cds-delivery+jwt',
-    });
-    if (!this.applied.has(key)) {
-      const delivery = {
-        idempotencyKey: key,
-        ...(payload as unknown as Omit<ReceivedDelivery, 'idempotencyKey'>),
+    const mode = this.currentMode;
+    let hangAfterApply = false;
+    if (mode.kind === 'fail')
+      return {
+        status: mode.status,
+        headers: mode.retryAfter === undefined ? {} : { 'retry-after': mode.retryAfter },
       };
-      this.applied.set(key, delivery);
+    if (mode.kind === 'retry-after')
+      return { status: 429, headers: { 'retry-after': String(mode.seconds) } };
+    if (mode.kind === 'hang') return 'hang';
+    if (mode.kind === 'flaky') {
+      const roll = this.random();
+      if (roll < mode.fail500) {
+        this.faults.fail500 += 1;
+        return { status: 500 };
+      }
+      if (roll < mode.fail500 + mode.fail429) {
+        this.faults.fail429 += 1;
+        return { status: 429 };
+      }
+      if (roll < mode.fail500 + mode.fail429 + mode.hang) {
+        this.faults.hang += 1;
+        hangAfterApply = true;
+      }
+    }
+    if (!this.keys) throw new Error('target has no relay JWKS to verify with');
+    let delivery: VerifiedDelivery;
+    try {
+      delivery = await verifyDelivery(Buffer.concat(chunks).toString('utf8'), {
+        keys: this.keys,
+        idempotencyKey: key,
+      });
+    } catch (error) {
+      const { code, message } = error as { code: string; message: string };
+      this.rejections.push({ code, message });
+      return {
+        status: code === 'ERR_UNAVAILABLE' ? 503 : code === 'ERR_MALFORMED' ? 400 : 401,
+        body: { error: { code, message } },
+      };
+    }
+    if (!this.applied.has(key)) {
+      this.applied.set(key, { ...delivery, idempotencyKey: key });
       for (const id of delivery.eventIds)
         this.appliedCount.set(id, (this.appliedCount.get(id) ?? 0) + 1);
     }
-    return [200, {}];
+    if (hangAfterApply) return 'hang';
+    if (mode.kind === 'apply-then-fail') return { status: mode.status };
+    return { status: 200 };
   }
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    const server = this.server;
+    this.server = undefined;
     await new Promise<void>((resolve) => {
-      this.server!.close(() => resolve());
-      this.server!.closeAllConnections();
+      server.close(() => resolve());
+      server.closeAllConnections();
     });
   }
 }

@@ -1,24 +1,23 @@
-import { CdsError, type Side, type Source } from '@cds/shared';
+import type { Delivery, DeliveryItem, Side } from '@cds/shared';
 
-/** One entity's value as it stands after the events a delivery applies. */
-export interface DeliveryItem {
-  eventId: string;
-  /** The side the event came from: a receiver never needs its own changes echoed back. */
-  source: Source;
-  entity: string;
-  key: string;
-  op: 'upsert' | 'delete';
-  /** The resolved value now stored for the key (null when deleted). */
-  value: Record<string, unknown> | null;
-}
+// The delivery format and target errors are the contract with every receiver: they live in
+// @cds/shared (delivery/), re-exported here for the connectors.
+export {
+  TargetError,
+  httpTargetError,
+  isRetryableStatus,
+  isTargetError,
+  parseRetryAfter,
+  type Delivery,
+  type DeliveryItem,
+} from '@cds/shared';
 
-/** What a connector sends: one event, or every event of a background batch. */
-export interface Delivery {
-  /** Stable across retries: the target uses it to apply a delivery once (Idempotency-Key). */
-  id: string;
-  tier: string;
-  eventIds: string[];
-  items: DeliveryItem[];
+/**
+ * A canonical item as one target needs it (Canvas AGS scores, Discourse API calls, ...): each
+ * connector keeps its own in its folder's `mapping.ts`, the one place that knows the target's shape.
+ */
+export interface OutboundMapping<T> {
+  toTarget(item: DeliveryItem): T;
 }
 
 /** A system the relay writes to: Canvas, Discourse, or an outbound webhook. */
@@ -30,37 +29,11 @@ export interface Connector {
    * that did not come from there. None for an observer (an outbound webhook): it gets every one.
    */
   readonly side?: Side;
+  /** Canonical items to what this target needs. */
+  readonly mapping: OutboundMapping<unknown>;
+  /**
+   * Sends a delivery; the target applies a delivery id once, however often it is sent. Throws a
+   * TargetError classified for retries (test/connectors/conformance.ts holds every connector to it).
+   */
   deliver(delivery: Delivery): Promise<void>;
-}
-
-/**
- * A target's failure, classified for retries (CONVENTIONS.md #6): `retryable` for network errors,
- * timeouts, 5xx and 429 (with the target's Retry-After); not retryable for other 4xx answers.
- */
-export class TargetError extends CdsError {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
-  ) {
-    super('ERR_TARGET', message, options);
-  }
-}
-
-export function isTargetError(error: unknown): error is TargetError {
-  return (
-    error instanceof Error &&
-    (error as { code?: unknown }).code === 'ERR_TARGET' &&
-    'retryable' in error
-  );
-}
-
-/** Reads a Retry-After header (seconds or an HTTP date) as milliseconds from now. */
-export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

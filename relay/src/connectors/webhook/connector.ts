@@ -1,6 +1,13 @@
-import { SignJWT, type CryptoKey } from 'jose';
-import type { Side } from '@cds/shared';
-import { TargetError, parseRetryAfter, type Connector, type Delivery } from './connector.js';
+import { signDelivery, type Side, type Signer } from '@cds/shared';
+import {
+  TargetError,
+  httpTargetError,
+  type Connector,
+  type Delivery,
+  type DeliveryItem,
+  type OutboundMapping,
+} from '../connector.js';
+import { webhookMapping } from './mapping.js';
 
 export interface WebhookOptions {
   name: string;
@@ -10,20 +17,22 @@ export interface WebhookOptions {
    * @defaultValue none: an observer, which gets every applied event
    */
   side?: Side;
-  /** The relay's own signing key: receivers verify with the relay's JWKS. */
-  signer: { kid: string; key: CryptoKey };
+  /** The relay's own signing key: receivers verify with the relay's JWKS (`verifyDelivery`). */
+  signer: Signer;
   /** Per request. @defaultValue 10_000 */
   timeoutMs?: number;
 }
 
 /**
- * The generic outbound webhook (OUTBOUND_WEBHOOK_URL): every applied event, as a compact JWS
- * signed by the relay whose payload lists `eventIds` and the values they lead to, POSTed with an
- * `Idempotency-Key` so a receiver applies each delivery once, however often it is retried.
+ * A delivery POSTed to a URL as the relay-signed JWS of @cds/shared (`signDelivery`), with an
+ * `Idempotency-Key` header equal to its id, so the receiver applies each delivery once however
+ * often it is retried: the generic outbound webhook (OUTBOUND_WEBHOOK_URL), and any receiver that
+ * verifies deliveries with `verifyDelivery` (the LTI tool's `POST /v1/deliveries`).
  */
 export class WebhookConnector implements Connector {
   readonly name: string;
   readonly side?: Side;
+  readonly mapping: OutboundMapping<DeliveryItem> = webhookMapping;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: WebhookOptions) {
@@ -33,16 +42,10 @@ export class WebhookConnector implements Connector {
   }
 
   async deliver(delivery: Delivery): Promise<void> {
-    const jws = await new SignJWT({
-      eventIds: delivery.eventIds,
-      tier: delivery.tier,
-      items: delivery.items,
-    })
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.options.signer.kid, typ: 'cds-delivery+jwt' })
-      .setIssuer('cds-relay')
-      .setJti(delivery.id)
-      .setIssuedAt()
-      .sign(this.options.signer.key);
+    const jws = await signDelivery(
+      { ...delivery, items: delivery.items.map((item) => this.mapping.toTarget(item)) },
+      this.options.signer,
+    );
     let response: Response;
     try {
       response = await fetch(this.options.url, {
@@ -55,17 +58,18 @@ export class WebhookConnector implements Connector {
       const why =
         error instanceof Error && error.name === 'TimeoutError'
           ? `timed out after ${this.timeoutMs} ms`
-          : (error as Error).message;
+          : connectionProblem(error);
       throw new TargetError(`${this.name}: ${why}`, true, undefined, { cause: error });
     }
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return;
-    const status = response.status;
-    const retryable = status >= 500 || status === 429 || status === 408;
-    throw new TargetError(
-      `${this.name}: HTTP ${status}`,
-      retryable,
-      parseRetryAfter(response.headers.get('retry-after')),
-    );
+    throw httpTargetError(this.name, response.status, response.headers.get('retry-after'));
   }
+}
+
+/** fetch says only "fetch failed": the cause has the reason (ECONNREFUSED, ENOTFOUND, ...). */
+function connectionProblem(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return `${(error as Error).message} (${cause.code})`;
+  return error instanceof Error ? error.message : String(error);
 }
