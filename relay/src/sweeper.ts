@@ -3,6 +3,7 @@ import type { Store } from './db/connect.js';
 import type { Logger } from './log.js';
 import { ensureJob } from './queue/ensure-job.js';
 import type { QueuedTier, RelayQueues } from './queue/queues.js';
+import { idleDeliveries, touchDeliveries } from './store/deliveries.js';
 
 export interface SweeperOptions {
   store: Store;
@@ -91,7 +92,7 @@ export class Sweeper {
     for (const { id, tier } of events) {
       const queue = queues.decide[tier as QueuedTier];
       const result = await ensureJob(queue, id, () =>
-        queues.enqueueDecisions([{ id }], () => tier as Tier),
+        queues.enqueueDecisions([{ id }], () => tier),
       );
       if (result !== 'present') requeuedEvents += 1;
     }
@@ -108,13 +109,7 @@ export class Sweeper {
         .execute();
     }
 
-    const deliveries = await store.db
-      .selectFrom('deliveries')
-      .select(['event_id', 'target', 'delivery_id', 'tier'])
-      .where('status', '=', 'pending')
-      .where('updated_at', '<=', cutoff)
-      .limit(this.limit)
-      .execute();
+    const deliveries = await idleDeliveries(store.db, cutoff, this.limit);
     const jobs = new Map<
       string,
       { target: string; deliveryId: string; tier: Tier; eventIds: string[] }
@@ -124,7 +119,7 @@ export class Sweeper {
       const job = jobs.get(jobKey) ?? {
         target: row.target,
         deliveryId: row.delivery_id,
-        tier: row.tier as Tier,
+        tier: row.tier,
         eventIds: [],
       };
       job.eventIds.push(row.event_id);
@@ -142,17 +137,9 @@ export class Sweeper {
       );
       if (result !== 'present') requeuedDeliveries += 1;
     }
-    if (deliveries.length > 0) {
-      for (const target of new Set(deliveries.map((d) => d.target))) {
-        const ids = deliveries.filter((d) => d.target === target).map((d) => d.event_id);
-        await store.db
-          .updateTable('deliveries')
-          .set({ updated_at: Date.now() })
-          .where('target', '=', target)
-          .where('event_id', 'in', ids)
-          .where('status', '=', 'pending')
-          .execute();
-      }
+    for (const target of new Set(deliveries.map((d) => d.target))) {
+      const ids = deliveries.filter((d) => d.target === target).map((d) => d.event_id);
+      await touchDeliveries(store.db, target, ids);
     }
     if (requeuedEvents + requeuedDeliveries > 0) {
       this.options.logger.info(

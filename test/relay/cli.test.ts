@@ -76,6 +76,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await waitFor('both applied', async () => (await h.eventStates()).applied === 2);
       assert.deepEqual([...h.target.appliedCount.values()], [1, 1]);
       assert.match((await cds(['dlq', 'list'], env)).stdout, /no open dead letters/);
+      // The letters say they were delivered, when, and no longer show the old error.
+      const letters = await h.relay.store.db.selectFrom('dead_letters').selectAll().execute();
+      assert.deepEqual(
+        letters.map((l) => [l.status, l.last_error, typeof l.delivered_at]),
+        [
+          ['delivered', '', 'number'],
+          ['delivered', '', 'number'],
+        ],
+      );
+      const delivered = await cds(['dlq', 'list', '--status', 'delivered'], env);
+      for (const event of events) assert.match(delivered.stdout, new RegExp(event.id));
       const audited = await h.relay.store.db
         .selectFrom('audit')
         .selectAll()

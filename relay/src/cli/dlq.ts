@@ -1,16 +1,25 @@
 import type { Command } from 'commander';
 import { InvalidConfig } from '@cds/shared';
-import type { DeadLettersTable } from '../db/schema.js';
 import {
   discardDeadLetters,
   listDeadLetters,
   replayDeadLetters,
   showDeadLetter,
 } from '../ops/dead-letters.js';
+import type { DeadLetterStatus } from '../store/dead-letters.js';
 import type { CliContext } from './context.js';
 import { formatTime, note, print, printJson, printTable } from './output.js';
 
-const STATUSES = ['open', 'replayed', 'discarded'] as const;
+// 'delivered': replayed, then taken by the target.
+const STATUSES = [
+  'open',
+  'replayed',
+  'delivered',
+  'discarded',
+] as const satisfies readonly DeadLetterStatus[];
+
+const isStatus = (text: string): text is DeadLetterStatus =>
+  (STATUSES as readonly string[]).includes(text);
 
 /** The event ids to act on: those named, or with --all every open dead letter. */
 async function chooseIds(ctx: CliContext, ids: string[], all?: boolean): Promise<string[]> {
@@ -25,7 +34,9 @@ async function chooseIds(ctx: CliContext, ids: string[], all?: boolean): Promise
 export function registerDlq(program: Command, ctx: CliContext): void {
   const dlq = program
     .command('dlq')
-    .description('the dead-letter queue: deliveries that used up their retries');
+    .description(
+      'the dead-letter queue: deliveries a target refused for good, or still failing at the end of their retry window',
+    );
 
   dlq
     .command('list')
@@ -34,10 +45,11 @@ export function registerDlq(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print JSON')
     .action(async (options: { status: string; limit: string; json?: boolean }) => {
-      if (!(STATUSES as readonly string[]).includes(options.status))
+      const status = options.status;
+      if (!isStatus(status))
         throw new InvalidConfig(`--status must be one of ${STATUSES.join(', ')}`);
       const letters = await listDeadLetters(await ctx.store(), {
-        status: options.status as DeadLettersTable['status'],
+        status,
         limit: Number(options.limit),
       });
       if (options.json) return printJson(letters);

@@ -1,61 +1,45 @@
-import type { Store } from '../db/connect.js';
-import type { DeadLettersTable } from '../db/schema.js';
-import { writeTransaction } from '../db/transaction.js';
+import type { Tier } from '@cds/shared';
 import { appendAudit } from '../audit/chain.js';
+import type { Store } from '../db/connect.js';
+import { writeTransaction } from '../db/transaction.js';
 import { ensureJob } from '../queue/ensure-job.js';
 import type { RelayQueues } from '../queue/queues.js';
-import type { Tier } from '@cds/shared';
+import {
+  deadLettersOfEvent,
+  discardLetters,
+  listDeadLetters as listLetters,
+  markReplayed,
+  openLettersOf,
+  type DeadLetterStatus,
+  type DeadLetterView,
+} from '../store/dead-letters.js';
+import { deliveriesOfEvent, reopenDelivery } from '../store/deliveries.js';
+import { getEvents, setEventState } from '../store/events.js';
 
-export interface DeadLetterView extends DeadLettersTable {
-  entity: string;
-  key: string;
-  tier: string;
-}
+export type { DeadLetterView } from '../store/dead-letters.js';
 
 /** Dead letters, newest first, optionally only one status. */
 export async function listDeadLetters(
   store: Store,
-  options: { status?: DeadLettersTable['status']; limit?: number } = {},
+  options: { status?: DeadLetterStatus; limit?: number } = {},
 ): Promise<DeadLetterView[]> {
-  let query = store.db
-    .selectFrom('dead_letters')
-    .innerJoin('events', 'events.id', 'dead_letters.event_id')
-    .selectAll('dead_letters')
-    .select(['events.entity', 'events.key', 'events.tier'])
-    .orderBy('dead_letters.updated_at', 'desc')
-    .limit(options.limit ?? 100);
-  if (options.status) query = query.where('dead_letters.status', '=', options.status);
-  return query.execute();
+  return listLetters(store.db, options);
 }
 
+/** One event's dead letters, the event as received, and each of its deliveries. */
 export async function showDeadLetter(store: Store, eventId: string) {
-  const letters = await store.db
-    .selectFrom('dead_letters')
-    .selectAll()
-    .where('event_id', '=', eventId)
-    .execute();
+  const letters = await deadLettersOfEvent(store.db, eventId);
   if (letters.length === 0) return undefined;
-  const event = await store.db
-    .selectFrom('events')
-    .selectAll()
-    .where('id', '=', eventId)
-    .executeTakeFirst();
-  const deliveries = await store.db
-    .selectFrom('deliveries')
-    .selectAll()
-    .where('event_id', '=', eventId)
-    .execute();
-  return {
-    letters,
-    event: event ? { ...event, body: JSON.parse(event.body) as unknown } : undefined,
-    deliveries,
-  };
+  const [logged] = await getEvents(store.db, [eventId]);
+  const event = logged && (({ event: body, ...row }) => ({ ...row, body }))(logged);
+  return { letters, event, deliveries: await deliveriesOfEvent(store.db, eventId) };
 }
 
 /**
  * Sends dead-lettered events to their targets again: deliveries back to pending with a fresh
- * retry budget, jobs queued under the original delivery id (so a target that did apply it once
- * still applies it once). Audited. Returns how many were replayed.
+ * retry window, jobs queued under the original delivery id (so a target that did apply it once
+ * still applies it once). Once delivered, the dead letter says so. Audited. Returns how many were
+ * replayed.
  */
 export async function replayDeadLetters(
   store: Store,
@@ -64,42 +48,17 @@ export async function replayDeadLetters(
   actor: string,
 ): Promise<number> {
   const replayed = await writeTransaction(store, async (trx) => {
-    const letters = await trx
-      .selectFrom('dead_letters')
-      .selectAll()
-      .where('event_id', 'in', [...eventIds])
-      .where('status', '=', 'open')
-      .execute();
+    const letters = await openLettersOf(trx, eventIds);
     if (letters.length === 0) return [];
     const now = Date.now();
     const jobs: Array<{ target: string; deliveryId: string; tier: Tier; eventId: string }> = [];
     for (const letter of letters) {
-      const delivery = await trx
-        .updateTable('deliveries')
-        .set({ status: 'pending', attempts: 0, last_error: null, updated_at: now })
-        .where('event_id', '=', letter.event_id)
-        .where('target', '=', letter.target)
-        .returning(['delivery_id', 'tier'])
-        .executeTakeFirstOrThrow();
-      jobs.push({
-        target: letter.target,
-        deliveryId: delivery.delivery_id,
-        tier: delivery.tier as Tier,
-        eventId: letter.event_id,
-      });
-      await trx
-        .updateTable('dead_letters')
-        .set({ status: 'replayed', updated_at: now })
-        .where('event_id', '=', letter.event_id)
-        .where('target', '=', letter.target)
-        .execute();
+      const delivery = await reopenDelivery(trx, letter.event_id, letter.target, now);
+      jobs.push({ target: letter.target, ...delivery, eventId: letter.event_id });
+      await markReplayed(trx, letter.event_id, letter.target, now);
     }
     const ids = [...new Set(letters.map((l) => l.event_id))];
-    await trx
-      .updateTable('events')
-      .set({ state: 'delivering', reason: `replayed by ${actor}`, updated_at: now })
-      .where('id', 'in', ids)
-      .execute();
+    await setEventState(trx, ids, 'delivering', `replayed by ${actor}`, now);
     await appendAudit(
       trx,
       store.dialect,
@@ -112,16 +71,20 @@ export async function replayDeadLetters(
     );
     return jobs;
   });
+  // One job per delivery id and target: events of one background batch go out together again.
+  const grouped = new Map<
+    string,
+    { target: string; deliveryId: string; tier: Tier; eventIds: string[] }
+  >();
   for (const job of replayed) {
-    await ensureJob(
-      queues.deliverFor(job.target, job.tier),
-      `${job.deliveryId}.${job.target}`,
-      () =>
-        queues.enqueueDelivery(job.target, {
-          deliveryId: job.deliveryId,
-          tier: job.tier,
-          eventIds: [job.eventId],
-        }),
+    const jobId = `${job.deliveryId}.${job.target}`;
+    const group = grouped.get(jobId) ?? { ...job, eventIds: [] };
+    group.eventIds.push(job.eventId);
+    grouped.set(jobId, group);
+  }
+  for (const [jobId, { target, deliveryId, tier, eventIds }] of grouped) {
+    await ensureJob(queues.deliverFor(target, tier), jobId, () =>
+      queues.enqueueDelivery(target, { deliveryId, tier, eventIds }),
     );
   }
   return new Set(replayed.map((j) => j.eventId)).size;
@@ -135,14 +98,7 @@ export async function discardDeadLetters(
   reason: string,
 ): Promise<number> {
   return writeTransaction(store, async (trx) => {
-    const result = await trx
-      .updateTable('dead_letters')
-      .set({ status: 'discarded', updated_at: Date.now() })
-      .where('event_id', 'in', [...eventIds])
-      .where('status', '=', 'open')
-      .returning('event_id')
-      .execute();
-    const ids = [...new Set(result.map((r) => r.event_id))];
+    const ids = await discardLetters(trx, eventIds);
     await appendAudit(
       trx,
       store.dialect,

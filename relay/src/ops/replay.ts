@@ -3,6 +3,7 @@ import type { Store } from '../db/connect.js';
 import type { EventState } from '../db/schema.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { RelayQueues } from '../queue/queues.js';
+import { dropUndelivered } from '../store/deliveries.js';
 
 export interface ReplayWindow {
   /** Epoch ms, inclusive. */
@@ -47,11 +48,7 @@ export async function replayWindow(
         .set({ state: 'accepted', reason: `replayed by ${actor}`, updated_at: Date.now() })
         .where('id', 'in', ids)
         .execute();
-      await trx
-        .deleteFrom('deliveries')
-        .where('event_id', 'in', ids)
-        .where('status', '!=', 'delivered')
-        .execute();
+      await dropUndelivered(trx, ids);
       await appendAudit(
         trx,
         store.dialect,

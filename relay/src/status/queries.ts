@@ -8,6 +8,8 @@ import {
   type EventState,
 } from '../db/schema.js';
 import { DELIVERY_LANES, QUEUED_TIERS, type RelayQueues } from '../queue/queues.js';
+import { deadLettersOfEvent, openLetterCounts } from '../store/dead-letters.js';
+import { deliveriesOfEvent, pendingByTarget } from '../store/deliveries.js';
 import { withTimeout } from '../util/timeout.js';
 
 // Read-only views of the log for the status API and the metrics. The database is the truth;
@@ -91,13 +93,8 @@ export async function eventStatus(db: Db, id: string) {
     .executeTakeFirst();
   if (!row) return undefined;
   const [deliveries, deadLetters, syncState] = await Promise.all([
-    db.selectFrom('deliveries').selectAll().where('event_id', '=', id).orderBy('target').execute(),
-    db
-      .selectFrom('dead_letters')
-      .selectAll()
-      .where('event_id', '=', id)
-      .orderBy('target')
-      .execute(),
+    deliveriesOfEvent(db, id),
+    deadLettersOfEvent(db, id),
     syncStateOf(db, row.key),
   ]);
   return {
@@ -114,9 +111,11 @@ export async function eventStatus(db: Db, id: string) {
     })),
     deadLetters: deadLetters.map((d) => ({
       target: d.target,
+      // 'delivered' once a replay went through: then no error is shown.
       status: d.status,
       attempts: d.attempts,
-      lastError: d.last_error,
+      lastError: d.last_error || null,
+      deliveredAt: iso(d.delivered_at),
       createdAt: iso(d.created_at),
       updatedAt: iso(d.updated_at),
     })),
@@ -202,32 +201,15 @@ export async function targetHealth(
   db: Db,
   targets: readonly string[],
 ): Promise<Record<string, TargetHealth>> {
-  const [pending, dead] = await Promise.all([
-    db
-      .selectFrom('deliveries')
-      .select((eb) => [
-        'target',
-        eb.fn.countAll().as('pending'),
-        eb.fn.count('last_error').as('failing'),
-      ])
-      .where('status', '=', 'pending')
-      .groupBy('target')
-      .execute(),
-    db
-      .selectFrom('dead_letters')
-      .select((eb) => ['target', eb.fn.countAll().as('n')])
-      .where('status', '=', 'open')
-      .groupBy('target')
-      .execute(),
-  ]);
+  const [pending, dead] = await Promise.all([pendingByTarget(db), openLetterCounts(db)]);
   const result: Record<string, TargetHealth> = {};
   const of = (target: string) => (result[target] ??= { pending: 0, failing: 0, deadLetters: 0 });
   for (const target of targets) of(target);
   for (const row of pending) {
-    of(row.target).pending = Number(row.pending);
-    of(row.target).failing = Number(row.failing);
+    of(row.target).pending = row.pending;
+    of(row.target).failing = row.failing;
   }
-  for (const row of dead) of(row.target).deadLetters = Number(row.n);
+  for (const row of dead) of(row.target).deadLetters = row.open;
   return result;
 }
 

@@ -226,7 +226,7 @@ export async function reopenDelivery(
   eventId: string,
   target: string,
   now = Date.now(),
-): Promise<{ deliveryId: string; tier: string }> {
+): Promise<{ deliveryId: string; tier: DeliveriesTable['tier'] }> {
   const row = await trx
     .updateTable('deliveries')
     .set({
@@ -241,6 +241,20 @@ export async function reopenDelivery(
     .returning(['delivery_id', 'tier'])
     .executeTakeFirstOrThrow();
   return { deliveryId: row.delivery_id, tier: row.tier };
+}
+
+/** Forgets the deliveries of these events not done yet: they are decided again (a replay). */
+export async function dropUndelivered(
+  trx: Transaction<Database>,
+  eventIds: readonly string[],
+): Promise<void> {
+  for (const chunk of chunks(eventIds)) {
+    await trx
+      .deleteFrom('deliveries')
+      .where('event_id', 'in', chunk)
+      .where('status', '!=', 'delivered')
+      .execute();
+  }
 }
 
 /** Every delivery of one event, by target. */

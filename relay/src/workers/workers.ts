@@ -1,7 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
-import type { MappingRegistry, PolicyTable, Tier } from '@cds/shared';
+import type { MappingRegistry, PolicyTable } from '@cds/shared';
 import type { Store } from '../db/connect.js';
 import type { EventState } from '../db/schema.js';
 import { CircuitBreaker, type BreakerOptions } from '../connectors/breaker.js';
@@ -135,7 +135,7 @@ export class RelayWorkers {
         ? [{ deliveryId: batchId, tier: 'background', eventIds: routed.map((d) => d.eventId) }]
         : routed.map((d) => ({
             deliveryId: d.eventId,
-            tier: d.tier as Tier,
+            tier: d.tier,
             eventIds: [d.eventId],
           }));
       await deps.queues.enqueueDeliveries(connector.name, jobs);
