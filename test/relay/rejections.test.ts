@@ -42,7 +42,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     describe('when the key is unknown', () => {
       it('answers 401 ERR_UNKNOWN_KEY naming the kid', async () => {
-        const stranger = await importSigner((await generateProducerKey('mallory', ['canvas'])).privateJwk);
+        const stranger = await importSigner(
+          (await generateProducerKey('mallory', ['canvas'])).privateJwk,
+        );
         const { status, body } = await post(
           h.url,
           JSON.stringify({ jws: await signEvent(exampleEvent('grade', 1), stranger) }),
