@@ -9,7 +9,6 @@ forEachDatabase('the audit chain', (ctx) => {
     await writeTransaction(ctx.store, (trx) =>
       appendAudit(
         trx,
-        ctx.store.dialect,
         Array.from({ length: count }, (_, i) => ({
           actor: 'test',
           action: 'event.applied',

@@ -1,7 +1,6 @@
-import type { Transaction } from 'kysely';
 import { canonicalJson } from '@cds/shared';
-import type { Store } from '../db/connect.js';
-import type { AuditTable, Database } from '../db/schema.js';
+import type { AuditTable } from '../db/schema.js';
+import type { Tx } from '../db/transaction.js';
 import { auditRecordHash } from './hash.js';
 
 // The chain's public face: appending here, hashing, the head and verification beside it.
@@ -31,14 +30,13 @@ export interface AuditEntry {
  * (row lock on PostgreSQL; SQLite's write transaction already is exclusive).
  */
 export async function appendAudit(
-  trx: Transaction<Database>,
-  dialect: Store['dialect'],
+  trx: Tx,
   entries: readonly AuditEntry[],
   now: number = Date.now(),
 ): Promise<AuditTable[]> {
   if (entries.length === 0) return [];
   let headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-  if (dialect === 'postgres') headQuery = headQuery.forUpdate();
+  if (trx.dialect === 'postgres') headQuery = headQuery.forUpdate();
   const head = await headQuery.executeTakeFirstOrThrow();
   let { seq, hash } = head;
   const records: AuditTable[] = entries.map((entry) => {

@@ -39,7 +39,7 @@ forEachDatabase('reading the audit head', (ctx) => {
   it('is 0 and the genesis hash for an empty chain, then the newest record', async () => {
     assert.deepEqual(await readAuditHead(ctx.store), { seq: 0, hash: GENESIS_HASH });
     const records = await writeTransaction(ctx.store, (trx) =>
-      appendAudit(trx, ctx.store.dialect, [
+      appendAudit(trx, [
         { actor: 'test', action: 'a', subject: 's1', detail: {} },
         { actor: 'test', action: 'a', subject: 's2', detail: {} },
       ]),

@@ -26,7 +26,7 @@ forEachDatabase('verifying the audit chain against the event log', (ctx) => {
         subject: event.id,
         detail: detail ? { ...detail(event) } : { key: event.key, eventHash: eventHash(event) },
       }));
-      return (await appendAudit(trx, ctx.store.dialect, entries)).map((r) => r.seq);
+      return (await appendAudit(trx, entries)).map((r) => r.seq);
     });
   }
 
@@ -34,7 +34,6 @@ forEachDatabase('verifying the audit chain against the event log', (ctx) => {
     await writeTransaction(ctx.store, (trx) =>
       appendAudit(
         trx,
-        ctx.store.dialect,
         Array.from({ length: count }, (_, i) => ({
           actor: 'test',
           action: 'delivery.done',

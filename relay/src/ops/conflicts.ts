@@ -107,7 +107,7 @@ export async function resolveConflict(
       })
       .where('id', '=', conflictId)
       .execute();
-    await appendAudit(trx, store.dialect, [
+    await appendAudit(trx, [
       {
         actor,
         action: 'conflict.resolved',

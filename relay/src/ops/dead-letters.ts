@@ -61,7 +61,6 @@ export async function replayDeadLetters(
     await setEventState(trx, ids, 'delivering', `replayed by ${actor}`, now);
     await appendAudit(
       trx,
-      store.dialect,
       ids.map((id) => ({
         actor,
         action: 'dlq.replayed',
@@ -101,7 +100,6 @@ export async function discardDeadLetters(
     const ids = await discardLetters(trx, eventIds);
     await appendAudit(
       trx,
-      store.dialect,
       ids.map((id) => ({ actor, action: 'dlq.discarded', subject: id, detail: { reason } })),
     );
     return ids.length;

@@ -37,7 +37,7 @@ export async function auditKeyChange(
         .executeTakeFirst();
       if (already) return;
     }
-    await appendAudit(trx, store.dialect, [
+    await appendAudit(trx, [
       { actor, action: change.action, subject: change.jwk.kid, detail: detailOf(change) },
     ]);
   });

@@ -51,7 +51,6 @@ export async function replayWindow(
       await dropUndelivered(trx, ids);
       await appendAudit(
         trx,
-        store.dialect,
         ids.map((id) => ({ actor, action: 'event.replayed', subject: id, detail: { window } })),
       );
     });

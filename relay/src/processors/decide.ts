@@ -10,11 +10,10 @@ import {
   type PolicyTable,
   type Tier,
 } from '@cds/shared';
-import type { Transaction } from 'kysely';
 import { appendAudit, type AuditEntry } from '../audit/chain.js';
 import type { Store } from '../db/connect.js';
-import type { Database, EventState } from '../db/schema.js';
-import { writeTransaction } from '../db/transaction.js';
+import type { EventState } from '../db/schema.js';
+import { writeTransaction, type Tx } from '../db/transaction.js';
 import { targetsFor, type RouteTarget } from '../connectors/routing.js';
 import { openConflict, settleConflicts } from '../store/conflicts.js';
 import { addDeliveries, type NewDelivery } from '../store/deliveries.js';
@@ -61,7 +60,7 @@ export function decisionLeaf(eventId: string, auditHash: string): string {
 }
 
 async function decideOne(
-  trx: Transaction<Database>,
+  trx: Tx,
   deps: DecideDeps,
   logged: LoggedEvent,
   audit: AuditEntry[],
@@ -82,7 +81,7 @@ async function decideOne(
     return { ...base, action: 'parked', state: 'parked', reason: failure.message, targets: [] };
   }
   const policy = deps.policies[canonical.entity];
-  const current = await loadSyncState(trx, deps.store.dialect, canonical.key);
+  const current = await loadSyncState(trx, canonical.key);
   const decision = decide(policy, current, canonical);
   const resolved = resolveState(policy, decision.next);
   await saveSyncState(trx, {
@@ -151,12 +150,11 @@ export async function decideEvents(
 ): Promise<DecideOutcome> {
   // A single event is delivered under its own id; a background batch under the batch id.
   return writeTransaction(deps.store, async (trx) => {
-    const events = (await getEventsForDecision(trx, deps.store.dialect, eventIds))
+    const events = (await getEventsForDecision(trx, eventIds))
       .filter((e) => e.state === 'accepted')
       .sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1));
     await lockKeys(
       trx,
-      deps.store.dialect,
       events.map((e) => e.key),
     );
     const audit: AuditEntry[] = [];
@@ -191,7 +189,7 @@ export async function decideEvents(
       ),
       now,
     );
-    const records = await appendAudit(trx, deps.store.dialect, audit, now);
+    const records = await appendAudit(trx, audit, now);
     let seal: DecideOutcome['seal'];
     if (batchId && decisions.length > 0) {
       const hashOf = new Map(records.map((r) => [r.subject, r.hash]));
@@ -199,7 +197,6 @@ export async function decideEvents(
       seal = { batchId, root: merkleRoot(leaves), count: leaves.length };
       await appendAudit(
         trx,
-        deps.store.dialect,
         [
           {
             actor: 'worker',

@@ -69,7 +69,7 @@ export async function deliverToTarget(
   });
   const applied = await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
-    const done = await markDelivered(trx, deps.store.dialect, connector.name, pending, now);
+    const done = await markDelivered(trx, connector.name, pending, now);
     if (done.length > 0) {
       await trx
         .updateTable('events')
@@ -79,7 +79,7 @@ export async function deliverToTarget(
         .execute();
     }
     await markLettersDelivered(trx, connector.name, pending, now);
-    await appendAudit(trx, deps.store.dialect, [
+    await appendAudit(trx, [
       {
         actor: 'worker',
         action: 'delivery.done',
@@ -140,7 +140,7 @@ export async function recordDeliveryFailure(
     await markDeliveriesDead(trx, target, dead, now);
     await openDeadLetters(trx, target, rows, failure.message, now);
     await setEventState(trx, dead, 'dead', `delivery to ${target} failed: ${failure.message}`, now);
-    await appendAudit(trx, deps.store.dialect, [
+    await appendAudit(trx, [
       {
         actor: 'worker',
         action: 'delivery.dead',

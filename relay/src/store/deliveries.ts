@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DialectName } from '../db/connect.js';
 import type { Database, DeliveriesTable } from '../db/schema.js';
+import type { Tx } from '../db/transaction.js';
 
 // Every query of the `deliveries` table: one target's copy of an applied event.
 
@@ -73,14 +73,13 @@ export async function pendingEventIds(
  * has (no delivery of theirs left pending or dead).
  */
 export async function markDelivered(
-  trx: Transaction<Database>,
-  dialect: DialectName,
+  trx: Tx,
   target: string,
   eventIds: readonly string[],
   now = Date.now(),
 ): Promise<string[]> {
   if (eventIds.length === 0) return [];
-  if (dialect === 'postgres') {
+  if (trx.dialect === 'postgres') {
     // Two targets finishing one event at once would each see the other's delivery pending and
     // neither call it done: lock the event's deliveries first (in order: no deadlock cycle).
     await trx

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { SyncEvent, Tier } from '@cds/shared';
-import type { DialectName } from '../db/connect.js';
 import type { Database, EventState, EventsTable } from '../db/schema.js';
+import type { Tx } from '../db/transaction.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -97,8 +97,7 @@ export async function getEvents(db: Db, ids: readonly string[]): Promise<LoggedE
  * decided. SQLite needs no row locks: its write transactions run one at a time.
  */
 export async function getEventsForDecision(
-  trx: Transaction<Database>,
-  dialect: DialectName,
+  trx: Tx,
   ids: readonly string[],
 ): Promise<LoggedEvent[]> {
   if (ids.length === 0) return [];
@@ -107,7 +106,7 @@ export async function getEventsForDecision(
     .selectAll()
     .where('id', 'in', [...ids])
     .orderBy('id');
-  if (dialect === 'postgres') query = query.forUpdate();
+  if (trx.dialect === 'postgres') query = query.forUpdate();
   return (await query.execute()).map(withEvent);
 }
 

@@ -1,16 +1,12 @@
 import { sql, type Transaction } from 'kysely';
 import type { EntityState, EntityType } from '@cds/shared';
-import type { DialectName } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
+import type { Tx } from '../db/transaction.js';
 
 /** Reads an entity's stored state, locking its row on PostgreSQL until the transaction ends. */
-export async function loadSyncState(
-  trx: Transaction<Database>,
-  dialect: DialectName,
-  key: string,
-): Promise<EntityState | undefined> {
+export async function loadSyncState(trx: Tx, key: string): Promise<EntityState | undefined> {
   let query = trx.selectFrom('sync_state').select('state').where('key', '=', key);
-  if (dialect === 'postgres') query = query.forUpdate();
+  if (trx.dialect === 'postgres') query = query.forUpdate();
   const row = await query.executeTakeFirst();
   return row ? (JSON.parse(row.state) as EntityState) : undefined;
 }
@@ -21,12 +17,8 @@ export async function loadSyncState(
  * once would otherwise overwrite each other). Transaction-scoped advisory locks, taken in one
  * statement in ascending lock-id order so concurrent decisions never deadlock.
  */
-export async function lockKeys(
-  trx: Transaction<Database>,
-  dialect: DialectName,
-  keys: readonly string[],
-): Promise<void> {
-  if (dialect !== 'postgres' || keys.length === 0) return;
+export async function lockKeys(trx: Tx, keys: readonly string[]): Promise<void> {
+  if (trx.dialect !== 'postgres' || keys.length === 0) return;
   await sql`select pg_advisory_xact_lock(lock_id) from (
       select distinct hashtextextended(k, 0) as lock_id from unnest(${[...new Set(keys)]}::text[]) as k
       order by lock_id
