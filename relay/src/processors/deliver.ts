@@ -1,4 +1,4 @@
-import { resolveState, type EntityState, type PolicyTable, type EntityType } from '@cds/shared';
+import { resolveState, type EntityState, type PolicyTable } from '@cds/shared';
 import { appendAudit } from '../audit/chain.js';
 import type { Store } from '../db/connect.js';
 import { writeTransaction } from '../db/transaction.js';
@@ -35,8 +35,7 @@ async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<Delivery
   const valueOf = new Map(
     states.map((row) => [
       row.key,
-      resolveState(deps.policies[row.entity as EntityType], JSON.parse(row.state) as EntityState)
-        .value,
+      resolveState(deps.policies[row.entity], JSON.parse(row.state) as EntityState).value,
     ]),
   );
   return events.map((e) => ({
