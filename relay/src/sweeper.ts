@@ -1,9 +1,11 @@
-import type { PolicyTable, Tier } from '@cds/shared';
+import type { PolicyTable } from '@cds/shared';
 import type { Store } from './db/connect.js';
 import type { Logger } from './log.js';
 import { ensureJob } from './queue/ensure-job.js';
-import type { QueuedTier, RelayQueues } from './queue/queues.js';
+import type { DeliverJob, RelayQueues } from './queue/queues.js';
+import type { QueuedTier } from './queue/tiers.js';
 import { idleDeliveries, touchDeliveries } from './store/deliveries.js';
+import { idleAcceptedEvents, touchAcceptedEvents } from './store/events.js';
 
 export interface SweeperOptions {
   store: Store;
@@ -76,70 +78,38 @@ export class Sweeper {
 
   private async sweep(): Promise<SweepReport> {
     const { store, queues } = this.options;
-    const cutoff = Date.now() - this.idleMs;
     await this.scheduleBackground();
+    const lost = await findLostWork(store, Date.now() - this.idleMs, this.limit);
 
-    const events = await store.db
-      .selectFrom('events')
-      .select(['id', 'tier'])
-      .where('state', '=', 'accepted')
-      .where('tier', '!=', 'background')
-      .where('updated_at', '<=', cutoff)
-      .orderBy('received_at')
-      .limit(this.limit)
-      .execute();
     let requeuedEvents = 0;
-    for (const { id, tier } of events) {
-      const queue = queues.decide[tier as QueuedTier];
-      const result = await ensureJob(queue, id, () =>
+    for (const { id, tier } of lost.events) {
+      const result = await ensureJob(queues.decide[tier], id, () =>
         queues.enqueueDecisions([{ id }], () => tier),
       );
       if (result !== 'present') requeuedEvents += 1;
     }
-    if (events.length > 0) {
-      await store.db
-        .updateTable('events')
-        .set({ updated_at: Date.now() })
-        .where(
-          'id',
-          'in',
-          events.map((e) => e.id),
-        )
-        .where('state', '=', 'accepted')
-        .execute();
-    }
+    await touchAcceptedEvents(
+      store.db,
+      lost.events.map((e) => e.id),
+    );
 
-    const deliveries = await idleDeliveries(store.db, cutoff, this.limit);
-    const jobs = new Map<
-      string,
-      { target: string; deliveryId: string; tier: Tier; eventIds: string[] }
-    >();
-    for (const row of deliveries) {
-      const jobKey = `${row.delivery_id}.${row.target}`;
-      const job = jobs.get(jobKey) ?? {
-        target: row.target,
-        deliveryId: row.delivery_id,
-        tier: row.tier,
-        eventIds: [],
-      };
-      job.eventIds.push(row.event_id);
-      jobs.set(jobKey, job);
-    }
     let requeuedDeliveries = 0;
-    for (const [jobId, job] of jobs) {
-      const queue = queues.deliverFor(job.target, job.tier);
-      const result = await ensureJob(queue, jobId, () =>
-        queues.enqueueDelivery(job.target, {
-          deliveryId: job.deliveryId,
-          tier: job.tier,
-          eventIds: job.eventIds,
-        }),
+    for (const job of lost.deliveries) {
+      const { target, ...data } = job;
+      const result = await ensureJob(
+        queues.deliverFor(target, job.tier),
+        `${job.deliveryId}.${target}`,
+        () => queues.enqueueDelivery(target, data),
       );
       if (result !== 'present') requeuedDeliveries += 1;
     }
-    for (const target of new Set(deliveries.map((d) => d.target))) {
-      const ids = deliveries.filter((d) => d.target === target).map((d) => d.event_id);
-      await touchDeliveries(store.db, target, ids);
+    for (const target of new Set(lost.deliveries.map((job) => job.target))) {
+      const jobs = lost.deliveries.filter((job) => job.target === target);
+      await touchDeliveries(
+        store.db,
+        target,
+        jobs.flatMap((job) => job.eventIds),
+      );
     }
     if (requeuedEvents + requeuedDeliveries > 0) {
       this.options.logger.info(
@@ -149,4 +119,32 @@ export class Sweeper {
     }
     return { requeuedEvents, requeuedDeliveries };
   }
+}
+
+/** What a sweep looks at: idle events to decide, and idle deliveries grouped into their jobs. */
+export interface LostWork {
+  events: Array<{ id: string; tier: QueuedTier }>;
+  deliveries: Array<DeliverJob & { target: string }>;
+}
+
+/**
+ * Finds work that sat unchanged since `cutoff` (at most `limit` rows of each kind): accepted
+ * events of the queued tiers, and pending deliveries, grouped per delivery id and target as the
+ * delivery jobs that carry them. Reads only the store, so it is tested without Redis.
+ */
+export async function findLostWork(store: Store, cutoff: number, limit: number): Promise<LostWork> {
+  const events = await idleAcceptedEvents(store.db, cutoff, limit);
+  const jobs = new Map<string, DeliverJob & { target: string }>();
+  for (const row of await idleDeliveries(store.db, cutoff, limit)) {
+    const jobKey = `${row.delivery_id}.${row.target}`;
+    const job = jobs.get(jobKey) ?? {
+      target: row.target,
+      deliveryId: row.delivery_id,
+      tier: row.tier,
+      eventIds: [],
+    };
+    job.eventIds.push(row.event_id);
+    jobs.set(jobKey, job);
+  }
+  return { events, deliveries: [...jobs.values()] };
 }

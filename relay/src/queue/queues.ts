@@ -5,9 +5,8 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
-/** Tiers whose events are queued one by one; background events wait for the batch job. */
-export const QUEUED_TIERS = ['critical', 'high'] as const satisfies readonly Tier[];
-export type QueuedTier = (typeof QUEUED_TIERS)[number];
+export { QUEUED_TIERS, type QueuedTier } from './tiers.js';
+import type { QueuedTier } from './tiers.js';
 
 export const QUEUE_NAMES = {
   decide: (tier: QueuedTier) => `decide-${tier}`,
@@ -55,6 +54,15 @@ const OWN_TROUBLE_ATTEMPTS = 5;
 
 const KEEP_FAILED = { age: 7 * 24 * 3600, count: 10_000 };
 
+/**
+ * BullMQ prints a queue's connection errors when nobody listens. Redis trouble is reported where a
+ * command fails (the ingest still answers from the durable log; the sweeper queues it later).
+ */
+function quiet<Q extends Queue>(queue: Q): Q {
+  queue.on('error', () => undefined);
+  return queue;
+}
+
 /** The queues a producer (the ingest, the decision worker, the sweeper) adds to. */
 export class RelayQueues {
   readonly decide: Record<QueuedTier, Queue<DecideJob>>;
@@ -69,10 +77,10 @@ export class RelayQueues {
   ) {
     const options = { connection, prefix };
     this.decide = {
-      critical: new Queue<DecideJob>(QUEUE_NAMES.decide('critical'), options),
-      high: new Queue<DecideJob>(QUEUE_NAMES.decide('high'), options),
+      critical: quiet(new Queue<DecideJob>(QUEUE_NAMES.decide('critical'), options)),
+      high: quiet(new Queue<DecideJob>(QUEUE_NAMES.decide('high'), options)),
     };
-    this.background = new Queue(QUEUE_NAMES.background, options);
+    this.background = quiet(new Queue(QUEUE_NAMES.background, options));
   }
 
   /** A target's delivery queue of one lane; `deliverFor` picks the lane of a tier. */
@@ -80,7 +88,9 @@ export class RelayQueues {
     const name = QUEUE_NAMES.deliver(target, lane);
     let queue = this.deliverQueues.get(name);
     if (!queue) {
-      queue = new Queue<DeliverJob>(name, { connection: this.connection, prefix: this.prefix });
+      queue = quiet(
+        new Queue<DeliverJob>(name, { connection: this.connection, prefix: this.prefix }),
+      );
       this.deliverQueues.set(name, queue);
     }
     return queue;

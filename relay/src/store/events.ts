@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { SyncEvent, Tier } from '@cds/shared';
 import type { Database, EventState, EventsTable } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
+import { isQueuedTier, QUEUED_TIERS, type QueuedTier } from '../queue/tiers.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -121,4 +122,41 @@ export async function backgroundEventIds(db: Db, limit: number): Promise<string[
     .limit(limit)
     .execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * Accepted events of the queued tiers unchanged since `cutoff`, oldest first: their decision job
+ * may have been lost (a Redis crash or flush), so the sweeper makes sure it exists.
+ */
+export async function idleAcceptedEvents(
+  db: Db,
+  cutoff: number,
+  limit: number,
+): Promise<Array<{ id: string; tier: QueuedTier }>> {
+  const rows = await db
+    .selectFrom('events')
+    .select(['id', 'tier'])
+    .where('state', '=', 'accepted')
+    .where('tier', 'in', QUEUED_TIERS)
+    .where('updated_at', '<=', cutoff)
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+  return rows.flatMap(({ id, tier }) => (isQueuedTier(tier) ? [{ id, tier }] : []));
+}
+
+/** Marks accepted events as just looked at, so the next sweep leaves them be for a while. */
+export async function touchAcceptedEvents(
+  db: Db,
+  ids: readonly string[],
+  now = Date.now(),
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db
+      .updateTable('events')
+      .set({ updated_at: now })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('state', '=', 'accepted')
+      .execute();
+  }
 }
