@@ -1,9 +1,9 @@
 // What the sweeper finds to re-queue, on an in-memory SQLite store, without Redis.
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICIES, exampleEvent, type SyncEvent } from '@cds/shared';
+import { exampleEvent, type SyncEvent } from '@cds/shared';
 import { openStore, type Store } from './db/connect.js';
 import { addDeliveries } from './store/deliveries.js';
-import { logEvents } from './store/events.js';
+import { logAccepted } from '../testing/events.js';
 import { findLostWork } from './sweeper.js';
 import { writeTransaction } from './db/transaction.js';
 
@@ -16,20 +16,7 @@ describe('the sweeper finding lost work (in-memory SQLite, no Redis)', () => {
     await store.close();
   });
 
-  async function log(at: number, ...events: SyncEvent[]): Promise<void> {
-    await writeTransaction(store, (tx) =>
-      logEvents(
-        tx,
-        events.map((event) => ({
-          event,
-          producer: event.source,
-          tier: DEFAULT_POLICIES[event.entity].tier,
-          state: 'accepted' as const,
-        })),
-        at,
-      ),
-    );
-  }
+  const log = (at: number, ...events: SyncEvent[]) => logAccepted(store, events, at);
 
   it('finds idle accepted events of the queued tiers, oldest first, and not background ones', async () => {
     const grade = exampleEvent('grade', 1);

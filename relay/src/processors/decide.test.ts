@@ -9,7 +9,7 @@ import {
   type SyncEvent,
 } from '@cds/shared';
 import { openStore, type Store } from '../db/connect.js';
-import { logEvents } from '../store/events.js';
+import { logAccepted } from '../../testing/events.js';
 import { decideEvents, type DecideDeps } from './decide.js';
 
 describe('deciding logged events (in-memory SQLite, no Redis)', () => {
@@ -33,20 +33,7 @@ describe('deciding logged events (in-memory SQLite, no Redis)', () => {
     await store.close();
   });
 
-  async function log(...events: SyncEvent[]): Promise<string[]> {
-    await store.db.transaction().execute((trx) =>
-      logEvents(
-        trx,
-        events.map((event) => ({
-          event,
-          producer: event.source,
-          tier: DEFAULT_POLICIES[event.entity].tier,
-          state: 'accepted' as const,
-        })),
-      ),
-    );
-    return events.map((e) => e.id);
-  }
+  const log = (...events: SyncEvent[]) => logAccepted(store, events);
 
   const deliveriesOf = async (eventId: string) =>
     (
