@@ -22,7 +22,12 @@ export type TargetMode =
   | { kind: 'flaky'; fail500: number; fail429: number; hang: number; seed?: number };
 
 /** The failure mix of issue 8: 22% of requests fail (15% 500, 5% 429, 2% hang). */
-export const FLAKY_22: TargetMode = { kind: 'flaky', fail500: 0.15, fail429: 0.05, hang: 0.02 };
+export const FLAKY_22: Extract<TargetMode, { kind: 'flaky' }> = {
+  kind: 'flaky',
+  fail500: 0.15,
+  fail429: 0.05,
+  hang: 0.02,
+};
 
 export type ReceivedDelivery = VerifiedDelivery & { idempotencyKey: string };
 
