@@ -74,9 +74,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await redis.start();
       workers.push(startWorker(harness.env));
 
-      await waitFor(
-        `all ${EVENTS} applied`,
-        async () => (await harness.eventStates()).applied === EVENTS,
+      // Finished when no event has work ahead: then every one must be applied.
+      const states = await waitFor(
+        'every event finished',
+        async () => {
+          const counts = await harness.eventStates();
+          return (counts.accepted ?? 0) + (counts.delivering ?? 0) === 0 && counts;
+        },
         60_000 + EVENTS * 30,
         250,
       );
@@ -89,6 +93,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         `${appliedAtKill} applied at the kill, ${dead.length} dead letters, ${twice.length} applied twice`;
       if (process.env.CHAOS_EVENTS) console.error(`      chaos: ${figures}`);
 
+      assert.deepEqual(states, { applied: EVENTS }, figures);
       assert.equal(harness.target.appliedCount.size, EVENTS, figures);
       assert.deepEqual(twice, [], figures);
       assert.deepEqual(dead, [], figures);
