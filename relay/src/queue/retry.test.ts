@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadConfig } from '../config.js';
 import { afterFailure, backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
 const policy: RetryPolicy = { windowMs: 60_000, backoffMs: 1_000, maxBackoffMs: 8_000 };
@@ -64,6 +65,26 @@ describe('retrying a delivery by time', () => {
     assert.equal(
       afterFailure({ retryable: true, attempts: 0, firstAttemptAt: null, now: 1e12 }, policy).kind,
       'retry',
+    );
+  });
+});
+
+describe('the retry settings', () => {
+  it('default to a 24 h window and a 10 min longest wait', () => {
+    const config = loadConfig({});
+    assert.equal(config.deliveryRetryWindowMs, 24 * 3_600_000);
+    assert.equal(config.deliveryMaxBackoffMs, 10 * 60_000);
+  });
+
+  it('read DELIVERY_RETRY_WINDOW and DELIVERY_MAX_BACKOFF as durations, naming a wrong one', () => {
+    const config = loadConfig({ DELIVERY_RETRY_WINDOW: '2h', DELIVERY_MAX_BACKOFF: '30s' });
+    assert.equal(config.deliveryRetryWindowMs, 7_200_000);
+    assert.equal(config.deliveryMaxBackoffMs, 30_000);
+    assert.throws(
+      () => loadConfig({ DELIVERY_RETRY_WINDOW: 'forever' }),
+      (error: Error & { code?: string }) =>
+        error.code === 'ERR_INVALID_CONFIG' &&
+        /DELIVERY_RETRY_WINDOW: "forever" is not a duration/.test(error.message),
     );
   });
 });

@@ -37,7 +37,7 @@ export interface FailureFacts {
   retryable: boolean;
   /** The target's Retry-After, if it gave one. */
   retryAfterMs?: number;
-  /** Counted attempts so far, this one included. */
+  /** Counted attempts so far, this one included (a failed half-open probe is not counted). */
   attempts: number;
   /** Start of the retry window: null while no counted attempt was made (only probes failed). */
   firstAttemptAt: number | null;
