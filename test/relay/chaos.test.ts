@@ -10,7 +10,7 @@ import { waitFor } from '../support/wait.js';
 
 // Every entity, against a receiver failing 22% of requests (15% 500, 5% 429, 2% hangs after
 // applying), with the worker killed -9 mid-stream and Redis restarted with its data lost. The
-// full run: CHAOS_EVENTS=10000 pnpm exec mocha test/relay/chaos.test.ts -g sqlite
+// full run: CHAOS_EVENTS=10000 pnpm test:unit --grep 'chaos.*sqlite'
 const EVENTS = Number(process.env.CHAOS_EVENTS ?? 300);
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 
