@@ -37,6 +37,25 @@ function nestedJson(depth: number): string {
   return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
+/** Starts a POST that promises 5,000 bytes, sends a few, and hangs up. */
+async function hangUpMidBody(url: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const req = request({
+      host: '127.0.0.1',
+      port: Number(new URL(url).port),
+      method: 'POST',
+      path: '/v1/events',
+      headers: { 'content-type': 'application/json', 'content-length': '5000' },
+    });
+    req.on('error', () => resolve());
+    req.write('{"jws":"');
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 100);
+  });
+}
+
 /** A signed batch whose event at `index` is replaced, in the body only, by `raw` JSON text. */
 async function batchWithRaw(h: RelayHarness, events: SyncEvent[], index: number, raw: string) {
   const batch = await signBatch(events, h.signer);
@@ -278,22 +297,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     describe('when the client hangs up mid-body', () => {
       it('keeps serving and does not answer it as an internal error', async () => {
-        const port = Number(new URL(h.url).port);
-        await new Promise<void>((resolve) => {
-          const req = request({
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path: '/v1/events',
-            headers: { 'content-type': 'application/json', 'content-length': '5000' },
-          });
-          req.on('error', () => resolve());
-          req.write('{"jws":"');
-          setTimeout(() => {
-            req.destroy();
-            resolve();
-          }, 100);
-        });
+        await hangUpMidBody(h.url);
         const { status } = await post(h.url, '{}');
         assert.equal(status, 422);
       });
@@ -356,22 +360,7 @@ describe('a client that hangs up mid-body', function () {
   });
 
   it('is not logged as an error', async () => {
-    const port = Number(new URL(h.url).port);
-    await new Promise<void>((resolve) => {
-      const req = request({
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/events',
-        headers: { 'content-type': 'application/json', 'content-length': '5000' },
-      });
-      req.on('error', () => resolve());
-      req.write('{"jws":"');
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 100);
-    });
+    await hangUpMidBody(h.url);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const errors = lines.filter((line) => line.level >= 50);
     assert.deepEqual(errors, []);

@@ -38,6 +38,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           .execute()
       ).map((r) => r.action);
 
+    /** `cds example ENTITY [args] | cds send --producer PRODUCER -`, as an admin types it. */
+    const exampleAndSend = async (producer: string, example: string[]) =>
+      cds(
+        ['send', '--producer', producer, '--keys-dir', keysDir, '-'],
+        env,
+        (await cds(['example', ...example], env)).stdout,
+      );
+
     it("passes the README's first-run check: generate, then send at once", async () => {
       const generated = await cds(
         [
@@ -54,12 +62,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
       assert.equal(generated.code, 0, generated.stderr);
       assert.match(generated.stdout, /sources: +canvas, manual/);
-      const example = await cds(['example', 'grade', '--count', '3'], env);
-      const sent = await cds(
-        ['send', '--producer', 'lti', '--keys-dir', keysDir, '-'],
-        env,
-        example.stdout,
-      );
+      const sent = await exampleAndSend('lti', ['grade', '--count', '3']);
       assert.equal(sent.code, 0, sent.stdout + sent.stderr);
       assert.equal(sent.stdout.match(/^accepted /gm)?.length, 3);
       const jwk = trusted().keys.find((k) => k.producer === 'lti')!;
@@ -102,20 +105,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
       // A second discourse key beside the harness's (its private half is in another directory).
       assert.equal(generated.code, 0, generated.stderr);
-      const grade = await cds(['example', 'grade'], env);
-      const refused = await cds(
-        ['send', '--producer', 'discourse', '--keys-dir', keysDir, '-'],
-        env,
-        grade.stdout,
-      );
+      const refused = await exampleAndSend('discourse', ['grade']);
       assert.equal(refused.code, 1);
       assert.match(refused.stdout, /rejected .*ERR_FORBIDDEN/);
-      const post = await cds(['example', 'forum_post'], env);
-      const accepted = await cds(
-        ['send', '--producer', 'discourse', '--keys-dir', keysDir, '-'],
-        env,
-        post.stdout,
-      );
+      const accepted = await exampleAndSend('discourse', ['forum_post']);
       assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
     });
 
@@ -135,17 +128,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(fresh.sources, ['canvas']);
       assert.deepEqual(await auditActions(fresh.kid), ['key.rotated']);
       // Usable at once, right after the rotation.
-      const example = await cds(['example', 'grade'], env);
-      const sent = await cds(
-        ['send', '--producer', 'lti', '--keys-dir', keysDir, '-'],
-        env,
-        example.stdout,
-      );
+      const sent = await exampleAndSend('lti', ['grade']);
       assert.equal(sent.code, 0, sent.stdout + sent.stderr);
       // Once the grace period is over the relay notices on its next read, and audits it once.
       await new Promise((resolve) => setTimeout(resolve, 1_200));
-      const late = await cds(['example', 'grade', '--start', '50'], env);
-      await cds(['send', '--producer', 'lti', '--keys-dir', keysDir, '-'], env, late.stdout);
+      await exampleAndSend('lti', ['grade', '--start', '50']);
       await waitFor('key.retired audited', async () =>
         (await auditActions(oldKid)).includes('key.retired'),
       );
