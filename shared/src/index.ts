@@ -1,4 +1,5 @@
-// @cds/shared: the contract every part of canvas-discourse-sync depends on. No I/O.
+// @cds/shared: the contract every part of canvas-discourse-sync depends on. No I/O, but for
+// verifyDelivery fetching the relay's JWKS when it is given a URL.
 export * from './errors.js';
 export * from './events/entity.js';
 export * from './events/sync-event.js';
