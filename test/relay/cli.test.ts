@@ -33,7 +33,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(sent.code, 0, sent.stderr);
       assert.equal(sent.stdout.match(/^accepted /gm)?.length, 3);
       assert.match(sent.stderr, /3 sent to .*: 3 accepted, 0 duplicate, 0 parked, 0 rejected/);
-      await waitFor('3 applied', () => h.target.applied.size === 3);
+      await waitFor('3 applied', () => h.target.appliedCount.size === 3);
 
       const lines = example.stdout.trim().split('\n');
       const broken = `${lines[0]}\n{"id": "not json"\n`;

@@ -35,9 +35,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const responses = await h.send(events, 100);
       assert.ok(responses.every((r) => r.status === 202));
 
-      await waitFor('the first worker under way', () => h.target.applied.size >= 200, 60_000);
+      await waitFor('the first worker under way', () => h.target.appliedCount.size >= 200, 60_000);
       first.kill('SIGKILL');
-      const appliedAtKill = h.target.applied.size;
+      const appliedAtKill = h.target.appliedCount.size;
       assert.ok(appliedAtKill < 2000, `killed mid-run (applied ${appliedAtKill})`);
 
       workers.push(startWorker(h.env));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import {
   decide,
   eventHash,
@@ -37,6 +38,8 @@ export interface EventDecision {
   reason: string;
   /** The connectors an applied event is delivered to; empty for every other decision. */
   targets: string[];
+  /** The delivery that carries an applied event (to each of its targets); else undefined. */
+  deliveryId?: string;
 }
 
 export interface DecideOutcome {
@@ -137,6 +140,21 @@ async function decideOne(
 }
 
 /**
+ * Events decided together go out together: one delivery per tier to each target, carrying every
+ * event of that tier routed there (DESIGN.md section 5b), so a target takes a hundred grades in one
+ * request, not a hundred. The id is stored with the deliveries, so every retry, sweep and replay
+ * sends the same Idempotency-Key. A lone event keeps its own id; a background batch, the batch id.
+ */
+function assignDeliveries(delivering: EventDecision[], batchId: string | undefined): void {
+  const byTier = new Map<Tier, EventDecision[]>();
+  for (const d of delivering) byTier.set(d.tier, [...(byTier.get(d.tier) ?? []), d]);
+  for (const group of byTier.values()) {
+    const id = batchId ?? (group.length === 1 ? group[0]!.eventId : uuidv7());
+    for (const d of group) d.deliveryId = id;
+  }
+}
+
+/**
  * The decision stage of the worker pipeline: for each logged, undecided event, in one transaction:
  * map to the canonical schema, load the entity's state, `decide()`, store the new state, conflicts,
  * event states, the deliveries to make, and the audit records. Events already decided are skipped
@@ -148,7 +166,6 @@ export async function decideEvents(
   eventIds: readonly string[],
   batchId?: string,
 ): Promise<DecideOutcome> {
-  // A single event is delivered under its own id; a background batch under the batch id.
   return writeTransaction(deps.store, async (trx) => {
     const events = (await getEventsForDecision(trx, eventIds))
       .filter((e) => e.state === 'accepted')
@@ -177,13 +194,14 @@ export async function decideEvents(
     }
     const delivering = decisions.filter((d) => d.state === 'delivering');
     const toDeliver = delivering.map((d) => d.eventId);
+    assignDeliveries(delivering, batchId);
     await addDeliveries(
       trx,
       delivering.flatMap((d) =>
         d.targets.map((target): NewDelivery => ({
           eventId: d.eventId,
           target,
-          deliveryId: batchId ?? d.eventId,
+          deliveryId: d.deliveryId!,
           tier: d.tier,
         })),
       ),

@@ -128,17 +128,19 @@ export class RelayWorkers {
         reason: d.reason,
       });
     for (const connector of deps.connectors) {
-      const routed = outcome.decisions.filter((d) => d.targets.includes(connector.name));
-      if (routed.length === 0) continue;
-      // A sealed batch is one delivery per target; other events go one by one, under their own id.
-      const jobs: DeliverJob[] = batchId
-        ? [{ deliveryId: batchId, tier: 'background', eventIds: routed.map((d) => d.eventId) }]
-        : routed.map((d) => ({
-            deliveryId: d.eventId,
-            tier: d.tier,
-            eventIds: [d.eventId],
-          }));
-      await deps.queues.enqueueDeliveries(connector.name, jobs);
+      // One job per delivery (decideEvents grouped them): its events routed to this connector.
+      const jobs = new Map<string, DeliverJob>();
+      for (const d of outcome.decisions) {
+        if (!d.deliveryId || !d.targets.includes(connector.name)) continue;
+        const job = jobs.get(d.deliveryId) ?? {
+          deliveryId: d.deliveryId,
+          tier: d.tier,
+          eventIds: [],
+        };
+        job.eventIds.push(d.eventId);
+        jobs.set(d.deliveryId, job);
+      }
+      if (jobs.size > 0) await deps.queues.enqueueDeliveries(connector.name, [...jobs.values()]);
     }
     return outcome;
   }
