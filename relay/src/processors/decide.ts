@@ -7,6 +7,7 @@ import {
   resolveState,
   toCdsError,
   type Action,
+  type EntityState,
   type MappingRegistry,
   type PolicyTable,
   type Tier,
@@ -16,10 +17,15 @@ import type { Store } from '../db/connect.js';
 import type { EventState } from '../db/schema.js';
 import { writeTransaction, type Tx } from '../db/transaction.js';
 import { targetsFor, type RouteTarget } from '../connectors/routing.js';
-import { openConflict, settleConflicts } from '../store/conflicts.js';
+import { keysWithOpenConflicts, openConflict, settleConflicts } from '../store/conflicts.js';
 import { addDeliveries, type NewDelivery } from '../store/deliveries.js';
 import { getEventsForDecision, setEventState, type LoggedEvent } from '../store/events.js';
-import { loadSyncState, lockKeys, saveSyncState } from '../store/sync-state.js';
+import {
+  loadSyncStates,
+  lockKeys,
+  saveSyncStates,
+  type SyncStateWrite,
+} from '../store/sync-state.js';
 
 export interface DecideDeps {
   store: Store;
@@ -62,12 +68,25 @@ export function decisionLeaf(eventId: string, auditHash: string): string {
   return createHash('sha256').update(`${eventId}:${auditHash}`).digest('hex');
 }
 
+/**
+ * What one decision transaction reads once and writes once: every touched key's state (read in
+ * one query, kept current as events of the same key are decided in order, written at the end), the
+ * keys with an open whole-entity conflict, and the audit records.
+ */
+interface BatchContext {
+  states: Map<string, EntityState>;
+  writes: Map<string, SyncStateWrite>;
+  openConflictKeys: Set<string>;
+  audit: AuditEntry[];
+}
+
 async function decideOne(
   trx: Tx,
   deps: DecideDeps,
   logged: LoggedEvent,
-  audit: AuditEntry[],
+  batch: BatchContext,
 ): Promise<EventDecision> {
+  const { audit } = batch;
   const base = { eventId: logged.id, key: logged.key, tier: logged.tier };
   let canonical;
   try {
@@ -84,10 +103,10 @@ async function decideOne(
     return { ...base, action: 'parked', state: 'parked', reason: failure.message, targets: [] };
   }
   const policy = deps.policies[canonical.entity];
-  const current = await loadSyncState(trx, canonical.key);
-  const decision = decide(policy, current, canonical);
+  const decision = decide(policy, batch.states.get(canonical.key), canonical);
   const resolved = resolveState(policy, decision.next);
-  await saveSyncState(trx, {
+  batch.states.set(canonical.key, decision.next);
+  batch.writes.set(canonical.key, {
     key: canonical.key,
     entity: canonical.entity,
     state: decision.next,
@@ -104,8 +123,10 @@ async function decideOne(
       entity: canonical.entity,
       eventIds: [...new Set(heads)],
     });
-  } else if (resolved.status === 'resolved') {
+    batch.openConflictKeys.add(canonical.key);
+  } else if (resolved.status === 'resolved' && batch.openConflictKeys.has(canonical.key)) {
     await settleConflicts(trx, canonical.key, `settled by event ${canonical.id}`);
+    batch.openConflictKeys.delete(canonical.key);
   }
   if (decision.conflictingFields.length > 0) {
     const ids = decision.conflictingFields.flatMap((f) =>
@@ -170,15 +191,20 @@ export async function decideEvents(
     const events = (await getEventsForDecision(trx, eventIds))
       .filter((e) => e.state === 'accepted')
       .sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1));
-    await lockKeys(
-      trx,
-      events.map((e) => e.key),
-    );
+    const keys = events.map((e) => e.key);
+    await lockKeys(trx, keys);
     const audit: AuditEntry[] = [];
+    const batch: BatchContext = {
+      states: await loadSyncStates(trx, keys),
+      writes: new Map(),
+      openConflictKeys: await keysWithOpenConflicts(trx, keys),
+      audit,
+    };
     const decisions: EventDecision[] = [];
-    for (const logged of events) decisions.push(await decideOne(trx, deps, logged, audit));
+    for (const logged of events) decisions.push(await decideOne(trx, deps, logged, batch));
 
     const now = Date.now();
+    await saveSyncStates(trx, [...batch.writes.values()], now);
     for (const state of new Set(decisions.map((d) => d.state))) {
       const group = decisions.filter((d) => d.state === state);
       // One reason per event, so group by reason as well to keep updates multi-row.

@@ -46,6 +46,26 @@ export async function openConflict(
   return id;
 }
 
+/** The keys, among these, that have an open whole-entity conflict (what `settleConflicts` closes). */
+export async function keysWithOpenConflicts(
+  trx: Transaction<Database>,
+  keys: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  const unique = [...new Set(keys)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await trx
+      .selectFrom('conflicts')
+      .select('key')
+      .where('key', 'in', unique.slice(i, i + 500))
+      .where('status', '=', 'open')
+      .where('fields', '=', '[]')
+      .execute();
+    for (const row of rows) found.add(row.key);
+  }
+  return found;
+}
+
 /** Closes the open whole-entity conflicts of a key that a newer version has settled. */
 export async function settleConflicts(
   trx: Transaction<Database>,

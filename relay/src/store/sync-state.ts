@@ -1,14 +1,27 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { EntityState, EntityType } from '@cds/shared';
-import type { Database } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
 
-/** Reads an entity's stored state, locking its row on PostgreSQL until the transaction ends. */
-export async function loadSyncState(trx: Tx, key: string): Promise<EntityState | undefined> {
-  let query = trx.selectFrom('sync_state').select('state').where('key', '=', key);
-  if (trx.dialect === 'postgres') query = query.forUpdate();
-  const row = await query.executeTakeFirst();
-  return row ? (JSON.parse(row.state) as EntityState) : undefined;
+/**
+ * Reads the stored state of every key a decision batch touches, in one query per 500 keys, locking
+ * the rows on PostgreSQL until the transaction ends.
+ */
+export async function loadSyncStates(
+  trx: Tx,
+  keys: readonly string[],
+): Promise<Map<string, EntityState>> {
+  const states = new Map<string, EntityState>();
+  const unique = [...new Set(keys)];
+  for (let i = 0; i < unique.length; i += 500) {
+    let query = trx
+      .selectFrom('sync_state')
+      .select(['key', 'state'])
+      .where('key', 'in', unique.slice(i, i + 500));
+    if (trx.dialect === 'postgres') query = query.forUpdate();
+    for (const row of await query.execute())
+      states.set(row.key, JSON.parse(row.state) as EntityState);
+  }
+  return states;
 }
 
 /**
@@ -34,31 +47,34 @@ export interface SyncStateWrite {
   lastEventId: string;
 }
 
-export async function saveSyncState(
-  trx: Transaction<Database>,
-  write: SyncStateWrite,
+/** Writes the new state of each key (one row each), in multi-row upserts. */
+export async function saveSyncStates(
+  trx: Tx,
+  writes: readonly SyncStateWrite[],
   now = Date.now(),
 ): Promise<void> {
-  const row = {
-    key: write.key,
-    entity: write.entity,
-    state: JSON.stringify(write.state),
-    status: write.status,
-    reason: write.reason,
-    last_event_id: write.lastEventId,
-    updated_at: now,
-  };
-  await trx
-    .insertInto('sync_state')
-    .values(row)
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet({
-        state: row.state,
-        status: row.status,
-        reason: row.reason,
-        last_event_id: row.last_event_id,
-        updated_at: now,
-      }),
-    )
-    .execute();
+  for (let i = 0; i < writes.length; i += 200) {
+    const rows = writes.slice(i, i + 200).map((write) => ({
+      key: write.key,
+      entity: write.entity,
+      state: JSON.stringify(write.state),
+      status: write.status,
+      reason: write.reason,
+      last_event_id: write.lastEventId,
+      updated_at: now,
+    }));
+    await trx
+      .insertInto('sync_state')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({
+          state: eb.ref('excluded.state'),
+          status: eb.ref('excluded.status'),
+          reason: eb.ref('excluded.reason'),
+          last_event_id: eb.ref('excluded.last_event_id'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
 }
