@@ -1,80 +1,86 @@
-// The relay end to end against its ceiling, raw BullMQ with a noop processor, in the same run on the
-// same Redis, printed as a ratio (issue #4).
-import { loadConfig, type DialectName } from '@cds/relay';
-import { benchBullmqNoop } from './bullmq-noop.js';
-import { runRelayOnce, type RelayFigures } from './relay-e2e.js';
+// The relay's parts of the bench, per database: the BullMQ ceiling and throughput in every
+// process layout (same run, same Redis), critical latency under a background batch, and memory
+// with a large backlog.
+import type { DialectName } from '@cds/relay';
+import { measureCeiling, type Ceiling } from './bullmq-noop.js';
+import { benchBacklog, type BacklogResult } from './backlog.js';
+import { benchCritical, type CriticalResult } from './critical.js';
+import { createProducer } from './load.js';
+import { timed } from './parts.js';
+import { formatCount } from './progress.js';
 import { redisUrl } from './redis.js';
-import { printFigure } from './results.js';
+import type { SessionReport } from './session.js';
+import { layoutLabel, type BenchSettings, type Layout } from './settings.js';
+import { benchLayout, type LayoutResult } from './throughput.js';
 
-export interface RelayBenchOptions {
-  /** Events per run. @defaultValue BENCH_EVENTS, else 5000 */
-  events?: number;
-  /** Also run on PostgreSQL (a private schema of TEST_POSTGRES_URL). @defaultValue true */
-  postgres?: boolean;
+export const RELAY_PARTS = ['throughput', 'critical', 'memory'] as const;
+export type RelayPart = (typeof RELAY_PARTS)[number];
+
+/**
+ * The layout of the critical-latency and memory parts: one web and one worker process, the
+ * two-core machine's natural split, and the hard case for both (the one worker runs the
+ * background batch beside the critical events, and drains the whole backlog alone).
+ */
+export const REFERENCE_LAYOUT = 'web+1' satisfies Layout;
+
+export interface DialectResults {
+  dialect: DialectName;
+  ceiling?: Ceiling;
+  layouts: LayoutResult[];
+  critical?: { result: CriticalResult; report: SessionReport };
+  backlog?: { result: BacklogResult; report: SessionReport };
 }
 
-function eventsFromEnv(): number {
-  const text = process.env.BENCH_EVENTS;
-  if (!text) return 5000;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`BENCH_EVENTS must be a positive integer, got "${text}"`);
-  return n;
-}
-
-/** Figure keys of one dialect: `relay_*` for SQLite (the default store), `relay_postgres_*` else. */
-function keyed(dialect: DialectName, figures: RelayFigures, noopPerSecond: number) {
-  const k = dialect === 'sqlite' ? 'relay' : 'relay_postgres';
-  return {
-    [`${k}_e2e_per_s`]: figures.e2ePerSecond,
-    [`${k}_ingest_per_s`]: figures.ingestPerSecond,
-    [`${k}_p50_ms`]: figures.p50Ms,
-    [`${k}_p99_ms`]: figures.p99Ms,
-    [`${k}_peak_rss_delta_mib`]: figures.peakRssDeltaMiB,
-    [`${k}_duplicates`]: figures.duplicates,
-    [`${k}_vs_bullmq_ratio`]: figures.e2ePerSecond / noopPerSecond,
-  };
-}
-
-function printRelay(dialect: DialectName, figures: RelayFigures, noopPerSecond: number): void {
-  printFigure(`relay end to end (${dialect})`, figures.e2ePerSecond, 'events/s');
-  printFigure(`relay ingest only (${dialect})`, figures.ingestPerSecond, 'events/s');
-  printFigure(`relay latency p50 (${dialect})`, figures.p50Ms, 'ms');
-  printFigure(`relay latency p99 (${dialect})`, figures.p99Ms, 'ms');
-  printFigure(`relay peak RSS delta (${dialect})`, figures.peakRssDeltaMiB, 'MiB');
-  if (figures.duplicates > 0)
-    printFigure(`relay duplicate deliveries (${dialect})`, figures.duplicates, 'events');
-  printFigure(`ratio: relay (${dialect}) / bullmq noop`, figures.e2ePerSecond / noopPerSecond, 'x');
-}
-
-export async function benchRelay(options: RelayBenchOptions = {}): Promise<Record<string, number>> {
-  const events = options.events ?? eventsFromEnv();
-  const url = redisUrl();
-  // The same concurrency the relay's workers get (WORKER_CONCURRENCY, default 16).
-  const { workerConcurrency } = loadConfig({ WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY });
-  const dialects: DialectName[] = options.postgres === false ? ['sqlite'] : ['sqlite', 'postgres'];
-
-  console.log(
-    `\nRelay end to end vs raw BullMQ (${events} grade events, batches of 100, 4 POSTs in flight, worker concurrency ${workerConcurrency})`,
-  );
-  const noop = await benchBullmqNoop({
-    redisUrl: url,
-    jobs: events,
-    concurrency: workerConcurrency,
-  });
-  const runs: Array<[DialectName, RelayFigures]> = [];
+export async function benchRelay(
+  settings: BenchSettings,
+  dialects: readonly DialectName[],
+  parts: ReadonlySet<RelayPart>,
+): Promise<DialectResults[]> {
+  const common = { redisUrl: redisUrl(), producer: await createProducer(), settings };
+  const sizes = settings.sizes.map(formatCount).join(' and ');
+  const out: DialectResults[] = [];
   for (const dialect of dialects) {
-    runs.push([dialect, await runRelayOnce({ dialect, redisUrl: url, events, workerConcurrency })]);
+    const results: DialectResults = { dialect, layouts: [] };
+    out.push(results);
+    if (parts.has('throughput')) {
+      results.ceiling = await timed(
+        `ceiling before ${dialect}`,
+        `raw BullMQ no-op, ${sizes} jobs, concurrency ${settings.workerConcurrency}`,
+        () =>
+          measureCeiling({
+            redisUrl: common.redisUrl,
+            sizes: settings.sizes,
+            warmup: settings.warmup,
+            concurrency: settings.workerConcurrency,
+            label: `bullmq no-op (before ${dialect})`,
+            kind: 'bullmq',
+            stallMs: settings.stallMs,
+          }),
+      );
+      for (const layout of settings.layouts) {
+        results.layouts.push(
+          await timed(
+            `${dialect} ${layoutLabel(layout)}`,
+            `relay end to end, ${sizes} grade events in signed batches of 100`,
+            () => benchLayout(dialect, layout, common),
+          ),
+        );
+      }
+    }
+    if (parts.has('critical') && settings.background > 0) {
+      results.critical = await timed(
+        `${dialect} critical latency`,
+        `${settings.criticalRate} grade events/s while ${formatCount(settings.background)} background events are applied (BACKGROUND_BATCH_INTERVAL=${settings.backgroundInterval}, ${layoutLabel(REFERENCE_LAYOUT)})`,
+        () => benchCritical(dialect, REFERENCE_LAYOUT, common),
+      );
+    }
+    if (parts.has('memory') && settings.backlog > 0) {
+      results.backlog = await timed(
+        `${dialect} memory`,
+        `${formatCount(settings.backlog)} events queued with no worker, then drained (${layoutLabel(REFERENCE_LAYOUT)})`,
+        () => benchBacklog(dialect, REFERENCE_LAYOUT, common),
+      );
+    }
   }
-
-  printFigure('peer: bullmq noop (addBulk, noop worker)', noop.jobsPerSecond, 'jobs/s');
-  let figures: Record<string, number> = {
-    bullmq_noop_per_s: noop.jobsPerSecond,
-    bench_relay_events: events,
-  };
-  for (const [dialect, run] of runs) {
-    printRelay(dialect, run, noop.jobsPerSecond);
-    figures = { ...figures, ...keyed(dialect, run, noop.jobsPerSecond) };
-  }
-  return figures;
+  return out;
 }

@@ -12,7 +12,6 @@ import {
   type SyncEvent,
 } from '@cds/shared';
 import { Bench } from 'tinybench';
-import { printFigure } from './results.js';
 
 const BATCH = 100;
 
@@ -58,22 +57,9 @@ export async function benchSigning(): Promise<Record<string, number>> {
     verify_batch100_events_per_s: perSecond(`verify batch of ${BATCH}`, BATCH),
     raw_ed25519_verify_per_s: perSecond('raw Ed25519 verify (node:crypto)', 1),
   };
-  console.log('\nSigning (one core, ~1 KB grade events)');
-  printFigure('sign, one event per JWS', figures.sign_single_per_s, 'events/s');
-  printFigure('verify, one event per JWS', figures.verify_single_per_s, 'events/s');
-  printFigure(`sign, batches of ${BATCH}`, figures.sign_batch100_events_per_s, 'events/s');
-  printFigure(`verify, batches of ${BATCH}`, figures.verify_batch100_events_per_s, 'events/s');
-  printFigure(
-    'peer: raw Ed25519 verify (node:crypto)',
-    figures.raw_ed25519_verify_per_s,
-    'verifies/s',
-  );
   const verifyGain = figures.verify_batch100_events_per_s / figures.verify_single_per_s;
   const signGain = figures.sign_batch100_events_per_s / figures.sign_single_per_s;
   const joseVsRaw = figures.verify_single_per_s / figures.raw_ed25519_verify_per_s;
-  printFigure('ratio: batch / single, verify', verifyGain, 'x');
-  printFigure('ratio: batch / single, sign', signGain, 'x');
-  printFigure('ratio: jose single verify / raw node:crypto', joseVsRaw, 'x');
   return {
     ...figures,
     verify_batch_gain: verifyGain,
