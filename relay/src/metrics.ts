@@ -152,7 +152,7 @@ export class RelayMetrics {
         const stop = deliverySeconds.startTimer({ target: connector.name });
         let outcome = 'delivered';
         try {
-          await connector.deliver(delivery);
+          return await connector.deliver(delivery);
         } catch (error) {
           outcome =
             isTargetError(error) && !error.retryable ? 'permanent_failure' : 'retryable_failure';

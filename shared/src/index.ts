@@ -21,4 +21,5 @@ export * from './audit/merkle.js';
 export * from './delivery/format.js';
 export * from './delivery/sign.js';
 export * from './delivery/verify.js';
+export * from './delivery/result.js';
 export * from './delivery/target-error.js';

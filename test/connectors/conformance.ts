@@ -24,6 +24,8 @@ export interface ConformanceReceiver {
   readonly appliedCount: ReadonlyMap<string, number>;
   /** The Idempotency-Key (or the connector's equivalent) of every request, failed ones too. */
   readonly requests: readonly string[];
+  /** Events it refuses for good, with the reason, while it takes the rest of their delivery. */
+  readonly refuse: Map<string, string>;
 }
 
 export interface ConformanceSubject {
@@ -132,6 +134,31 @@ export function connectorConformance(name: string, subject: ConformanceSubject):
             1,
             delivery.items[0]!.entity,
           );
+      });
+    });
+
+    describe('per-event results', () => {
+      it('reports the events the target refused for good, with its reason, and no others', async () => {
+        const deliveries = [exampleDelivery('grade', 1), exampleDelivery('grade', 2)];
+        const delivery: Delivery = {
+          ...deliveries[0]!,
+          eventIds: deliveries.flatMap((d) => d.eventIds),
+          items: deliveries.flatMap((d) => d.items),
+        };
+        const [taken, refused] = delivery.eventIds;
+        receiver.refuse.set(refused!, 'the assignment is closed');
+        const outcome = await connector.deliver(delivery);
+        assert.deepEqual(
+          [...(outcome?.refused ?? new Map())],
+          [[refused, 'the assignment is closed']],
+        );
+        assert.equal(receiver.appliedCount.get(taken!), 1);
+        assert.equal(receiver.appliedCount.has(refused!), false);
+      });
+
+      it('reports no refusal when the target took everything', async () => {
+        const outcome = await connector.deliver(exampleDelivery());
+        assert.equal(outcome?.refused.size ?? 0, 0);
       });
     });
 

@@ -107,5 +107,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(JSON.parse(seal.detail).count, 12);
       assert.equal(seal.subject, delivery!.idempotencyKey);
     });
+
+    it('dead-letters alone an event the target refuses in a delivery it takes, with its reason', async () => {
+      const grades = Array.from({ length: 5 }, (_, i) => exampleEvent('grade', 40 + i));
+      const refused = grades[2]!;
+      h.target.refuse.set(refused.id, 'assignment 355 is closed for grading');
+      await h.send(grades, 5);
+      await waitFor('the others applied', async () => (await h.eventStates()).applied === 4);
+      assert.equal(h.target.applied.size, 1, 'one delivery carried all five');
+      assert.equal(h.target.appliedCount.has(refused.id), false);
+      const row = await h.relay.store.db
+        .selectFrom('events')
+        .select(['state', 'reason'])
+        .where('id', '=', refused.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.state, 'dead');
+      assert.match(row.reason!, /webhook-1 refused it: assignment 355 is closed for grading/);
+      const letter = await h.relay.store.db
+        .selectFrom('dead_letters')
+        .selectAll()
+        .where('event_id', '=', refused.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(letter.status, 'open');
+      assert.match(letter.last_error, /refused: assignment 355 is closed/);
+      assert.equal(h.target.requests.length, 1, 'no retry: the delivery was taken');
+    });
   });
 }

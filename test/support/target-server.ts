@@ -56,6 +56,11 @@ export class TargetServer {
   readonly appliedCount = new Map<string, number>();
   /** Deliveries refused by verification, with the error code and message. */
   readonly rejections: Array<{ code: string; message: string }> = [];
+  /**
+   * Events this receiver refuses for good, with the reason: a delivery carrying any is taken, those
+   * are answered in its 2xx body as `{rejected: [...]}` (deliveryResultSchema) and not applied.
+   */
+  readonly refuse = new Map<string, string>();
   /** What the flaky mode did: how many requests failed each way. */
   readonly faults = { fail500: 0, fail429: 0, hang: 0 };
   private currentMode: TargetMode = { kind: 'ok' };
@@ -144,14 +149,17 @@ export class TargetServer {
         body: { error: { code, message } },
       };
     }
+    const rejected = delivery.eventIds
+      .filter((id) => this.refuse.has(id))
+      .map((eventId) => ({ eventId, reason: this.refuse.get(eventId)! }));
     if (!this.applied.has(key)) {
       this.applied.set(key, { ...delivery, idempotencyKey: key });
       for (const id of delivery.eventIds)
-        this.appliedCount.set(id, (this.appliedCount.get(id) ?? 0) + 1);
+        if (!this.refuse.has(id)) this.appliedCount.set(id, (this.appliedCount.get(id) ?? 0) + 1);
     }
     if (hangAfterApply) return 'hang';
     if (mode.kind === 'apply-then-fail') return { status: mode.status };
-    return { status: 200 };
+    return rejected.length > 0 ? { status: 200, body: { rejected } } : { status: 200 };
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryItem, Side } from '@cds/shared';
+import type { Delivery, DeliveryItem, DeliveryOutcome, Side } from '@cds/shared';
 
 // The delivery format and target errors are the contract with every receiver: they live in
 // @cds/shared (delivery/), re-exported here for the connectors.
@@ -10,6 +10,7 @@ export {
   parseRetryAfter,
   type Delivery,
   type DeliveryItem,
+  type DeliveryOutcome,
 } from '@cds/shared';
 
 /**
@@ -32,8 +33,10 @@ export interface Connector {
   /** Canonical items to what this target needs. */
   readonly mapping: OutboundMapping<unknown>;
   /**
-   * Sends a delivery; the target applies a delivery id once, however often it is sent. Throws a
-   * TargetError classified for retries (test/connectors/conformance.ts holds every connector to it).
+   * Sends a delivery; the target applies a delivery id once, however often it is sent. Resolves
+   * with the events the target refused for good (each dead-lettered alone with its reason), or
+   * nothing when it took them all. Throws a TargetError classified for retries
+   * (test/connectors/conformance.ts holds every connector to it).
    */
-  deliver(delivery: Delivery): Promise<void>;
+  deliver(delivery: Delivery): Promise<DeliveryOutcome | void>;
 }

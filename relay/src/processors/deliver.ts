@@ -1,7 +1,7 @@
-import { resolveState, type EntityState, type PolicyTable } from '@cds/shared';
+import type { PolicyTable } from '@cds/shared';
 import { appendAudit } from '../audit/chain.js';
 import type { Store } from '../db/connect.js';
-import { writeTransaction } from '../db/transaction.js';
+import { writeTransaction, type Tx } from '../db/transaction.js';
 import type { Connector, DeliveryItem } from '../connectors/connector.js';
 import type { DeliverJob } from '../queue/queues.js';
 import { afterFailure, type RetryPolicy, type RetryVerdict } from '../queue/retry.js';
@@ -12,7 +12,8 @@ import {
   pendingEventIds,
   recordFailedAttempt,
 } from '../store/deliveries.js';
-import { getEvents, setEventState } from '../store/events.js';
+import { getEvents, markApplied, setEventState } from '../store/events.js';
+import { resolvedValues } from '../store/sync-state.js';
 
 export interface DeliverDeps {
   store: Store;
@@ -26,17 +27,10 @@ export interface DeliverDeps {
  */
 async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<DeliveryItem[]> {
   const events = await getEvents(deps.store.db, eventIds);
-  const keys = [...new Set(events.map((e) => e.key))];
-  const states = await deps.store.db
-    .selectFrom('sync_state')
-    .select(['key', 'entity', 'state'])
-    .where('key', 'in', keys)
-    .execute();
-  const valueOf = new Map(
-    states.map((row) => [
-      row.key,
-      resolveState(deps.policies[row.entity], JSON.parse(row.state) as EntityState).value,
-    ]),
+  const valueOf = await resolvedValues(
+    deps.store.db,
+    events.map((e) => e.key),
+    deps.policies,
   );
   return events.map((e) => ({
     eventId: e.id,
@@ -49,46 +43,63 @@ async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<Delivery
 }
 
 /**
- * Delivers a job's pending events to one target and records success: the deliveries, the events
- * every target now has ('applied'), replayed dead letters now delivered, and one audit record.
- * Returns how many events went and those now applied. Throws the connector's TargetError.
+ * Delivers a job's pending events to one target and records what it answered: the deliveries it
+ * took, the events every target now has ('applied'), replayed dead letters now delivered; each
+ * event it refused for good goes to the dead letters alone, with the target's reason. One audit
+ * record. Returns how many events went, those now applied and those refused. Throws the
+ * connector's TargetError.
  */
 export async function deliverToTarget(
   deps: DeliverDeps,
   connector: Connector,
   job: DeliverJob,
-): Promise<{ delivered: number; applied: string[] }> {
+): Promise<{ delivered: number; applied: string[]; refused: ReadonlyMap<string, string> }> {
   const pending = await pendingEventIds(deps.store.db, connector.name, job.eventIds);
-  if (pending.length === 0) return { delivered: 0, applied: [] };
-  await connector.deliver({
+  if (pending.length === 0) return { delivered: 0, applied: [], refused: new Map() };
+  const outcome = await connector.deliver({
     id: job.deliveryId,
     tier: job.tier,
     eventIds: pending,
     items: await itemsFor(deps, pending),
   });
+  const refused = outcome?.refused ?? new Map<string, string>();
+  const taken = pending.filter((id) => !refused.has(id));
   const applied = await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
-    const done = await markDelivered(trx, connector.name, pending, now);
-    if (done.length > 0) {
-      await trx
-        .updateTable('events')
-        .set({ state: 'applied', updated_at: now })
-        .where('id', 'in', done)
-        .where('state', '=', 'delivering')
-        .execute();
-    }
-    await markLettersDelivered(trx, connector.name, pending, now);
+    const done = await markDelivered(trx, connector.name, taken, now);
+    await markApplied(trx, done, now);
+    await markLettersDelivered(trx, connector.name, taken, now);
+    if (refused.size > 0) await deadLetterRefused(trx, connector.name, refused, now);
     await appendAudit(trx, [
       {
         actor: 'worker',
         action: 'delivery.done',
         subject: job.deliveryId,
-        detail: { target: connector.name, eventIds: pending },
+        detail: {
+          target: connector.name,
+          eventIds: taken,
+          ...(refused.size > 0 ? { refused: Object.fromEntries(refused) } : {}),
+        },
       },
     ]);
     return done;
   });
-  return { delivered: pending.length, applied };
+  return { delivered: taken.length, applied, refused };
+}
+
+/** Events a target refused for good in an otherwise taken delivery: dead, each with its reason. */
+async function deadLetterRefused(
+  trx: Tx,
+  target: string,
+  refused: ReadonlyMap<string, string>,
+  now: number,
+): Promise<void> {
+  const ids = [...refused.keys()];
+  await markDeliveriesDead(trx, target, ids, now);
+  for (const [eventId, reason] of refused) {
+    await openDeadLetters(trx, target, [{ eventId, attempts: 1 }], `refused: ${reason}`, now);
+    await setEventState(trx, [eventId], 'dead', `${target} refused it: ${reason}`, now);
+  }
 }
 
 export interface DeliveryFailure {

@@ -160,3 +160,15 @@ export async function touchAcceptedEvents(
       .execute();
   }
 }
+
+/** Events every target now has: `delivering` becomes `applied`. */
+export async function markApplied(db: Db, ids: readonly string[], now = Date.now()): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db
+      .updateTable('events')
+      .set({ state: 'applied', updated_at: now })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('state', '=', 'delivering')
+      .execute();
+  }
+}

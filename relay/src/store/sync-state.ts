@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
-import type { EntityState, EntityType } from '@cds/shared';
+import { resolveState, type EntityState, type EntityType, type PolicyTable } from '@cds/shared';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Reads the stored state of every key a decision batch touches, in one query per 500 keys, locking
@@ -77,4 +81,27 @@ export async function saveSyncStates(
       )
       .execute();
   }
+}
+
+/** The value each key's state resolves to now (what a delivery carries), by key. */
+export async function resolvedValues(
+  db: Db,
+  keys: readonly string[],
+  policies: PolicyTable,
+): Promise<Map<string, Record<string, unknown> | null>> {
+  const values = new Map<string, Record<string, unknown> | null>();
+  const unique = [...new Set(keys)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await db
+      .selectFrom('sync_state')
+      .select(['key', 'entity', 'state'])
+      .where('key', 'in', unique.slice(i, i + 500))
+      .execute();
+    for (const row of rows)
+      values.set(
+        row.key,
+        resolveState(policies[row.entity], JSON.parse(row.state) as EntityState).value,
+      );
+  }
+  return values;
 }

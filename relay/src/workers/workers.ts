@@ -177,9 +177,11 @@ export class RelayWorkers {
     }
     const startedAt = Date.now();
     try {
-      const { delivered, applied } = await deliverToTarget(deps, connector, job.data);
+      const { delivered, applied, refused } = await deliverToTarget(deps, connector, job.data);
       breaker.recordSuccess();
       for (const id of applied) deps.onChange?.({ type: 'event', id, state: 'applied' });
+      for (const [id, reason] of refused)
+        deps.onChange?.({ type: 'event', id, state: 'dead', reason: `refused: ${reason}` });
       return delivered;
     } catch (error) {
       if (!isTargetError(error)) {

@@ -6,6 +6,7 @@ import { exampleEvent } from '../events/examples.js';
 import { generateProducerKey, importSigner, type Signer } from '../signing/keys.js';
 import { signEvent } from '../signing/sign.js';
 import type { Delivery } from './format.js';
+import { refusedEvents } from './result.js';
 import { signDelivery } from './sign.js';
 import { httpTargetError, isTargetError, parseRetryAfter } from './target-error.js';
 import { deliveryKeySet, verifyDelivery } from './verify.js';
@@ -271,5 +272,22 @@ describe('a target error', () => {
     assert.equal(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(null, now), undefined);
+  });
+});
+
+describe("reading a receiver's delivery result", () => {
+  it('names each refused event of the delivery with its reason', () => {
+    const body = JSON.stringify({
+      rejected: [
+        { eventId: 'a', reason: 'closed' },
+        { eventId: 'x', reason: 'not in this delivery' },
+      ],
+    });
+    assert.deepEqual([...refusedEvents(body, ['a', 'b'])], [['a', 'closed']]);
+  });
+
+  it('takes an empty, non-JSON or other body as everything applied', () => {
+    for (const body of ['', 'OK', '{"ok":true}', '{"rejected":[{"eventId":"a"}]}'])
+      assert.equal(refusedEvents(body, ['a']).size, 0, body);
   });
 });

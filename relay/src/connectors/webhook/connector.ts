@@ -1,4 +1,10 @@
-import { signDelivery, type Side, type Signer } from '@cds/shared';
+import {
+  refusedEvents,
+  signDelivery,
+  type DeliveryOutcome,
+  type Side,
+  type Signer,
+} from '@cds/shared';
 import {
   TargetError,
   httpTargetError,
@@ -41,7 +47,7 @@ export class WebhookConnector implements Connector {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  async deliver(delivery: Delivery): Promise<void> {
+  async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
     const jws = await signDelivery(
       { ...delivery, items: delivery.items.map((item) => this.mapping.toTarget(item)) },
       this.options.signer,
@@ -61,8 +67,8 @@ export class WebhookConnector implements Connector {
           : connectionProblem(error);
       throw new TargetError(`${this.name}: ${why}`, true, undefined, { cause: error });
     }
+    if (response.ok) return { refused: await refusedIn(response, delivery.eventIds) };
     await response.body?.cancel().catch(() => undefined);
-    if (response.ok) return;
     throw httpTargetError(this.name, response.status, response.headers.get('retry-after'));
   }
 }
@@ -72,4 +78,22 @@ function connectionProblem(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
   if (typeof cause?.code === 'string') return `${(error as Error).message} (${cause.code})`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A 2xx answer's body larger than this is not a delivery result: it is not read. */
+const MAX_RESULT_BYTES = 1024 * 1024;
+
+/** The events a receiver refused in its 2xx answer (a JSON `deliveryResultSchema`), if any. */
+async function refusedIn(
+  response: Response,
+  eventIds: readonly string[],
+): Promise<ReadonlyMap<string, string>> {
+  const type = response.headers.get('content-type') ?? '';
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (!/json/i.test(type) || length > MAX_RESULT_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    return new Map();
+  }
+  const body = await response.text().catch(() => '');
+  return body.length > MAX_RESULT_BYTES ? new Map() : refusedEvents(body, eventIds);
 }
