@@ -49,8 +49,12 @@ export interface WorkerDeps {
   }) => void;
 }
 
-/** Events a background run takes at most at once. */
-const BACKGROUND_BATCH_LIMIT = 5000;
+/**
+ * Events of a background run decided in one transaction and sealed as one batch (one delivery):
+ * small enough that a critical decision, which waits for the database meanwhile (SQLite has one
+ * writer), waits for one chunk and not for a whole backlog, and that memory stays flat.
+ */
+const BACKGROUND_BATCH_LIMIT = 1000;
 
 /**
  * The worker role: BullMQ wiring only (CONVENTIONS.md #10). Decision workers per tier, the
@@ -154,6 +158,8 @@ export class RelayWorkers {
       const outcome = await this.decide(ids, uuidv7());
       total += outcome.decisions.length;
       if (ids.length < BACKGROUND_BATCH_LIMIT) return total;
+      // Let the other workers' jobs (critical decisions, deliveries) run between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
