@@ -117,6 +117,13 @@ function drawPanel(spec: ChartSpec, panel: Panel, top: number, x: (v: number) =>
   for (const series of panel.series) {
     const points = series.points.filter((p) => !panel.log || p[1] > 0);
     if (points.length === 0) continue;
+    if (points.length === 1) {
+      const [px, py] = points[0]!;
+      out.push(
+        `<circle cx="${round(x(px))}" cy="${round(y(py))}" r="2.5" fill="${series.color}"/>`,
+      );
+      continue;
+    }
     const path = points.map((p) => `${round(x(p[0]))},${round(y(p[1]))}`).join(' ');
     out.push(
       `<polyline points="${path}" fill="none" stroke="${series.color}" stroke-width="${series.width ?? 1.5}" stroke-opacity="${series.opacity ?? 1}" stroke-linejoin="round"/>`,

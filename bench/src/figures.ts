@@ -6,21 +6,9 @@ import type { ThroughputRun } from './throughput.js';
 
 export type Figures = Record<string, unknown>;
 
-export interface RunFigures extends ThroughputRun {
-  ceiling_bullmq_per_s: number;
-  ratio: number;
-}
-
-/** Every throughput run beside the ceiling of its size, measured before its database's runs. */
-export function throughputRuns(results: readonly DialectResults[]): RunFigures[] {
-  return results.flatMap((r) =>
-    r.layouts.flatMap((layout) =>
-      layout.runs.map((run) => {
-        const ceiling = r.ceiling?.get(run.events) ?? Number.NaN;
-        return { ...run, ceiling_bullmq_per_s: ceiling, ratio: run.e2e_per_s / ceiling };
-      }),
-    ),
-  );
+/** Every throughput run, each beside the BullMQ ceiling measured next to it. */
+export function throughputRuns(results: readonly DialectResults[]): ThroughputRun[] {
+  return results.flatMap((r) => r.layouts.flatMap((layout) => layout.runs));
 }
 
 function prefixOf(dialect: string): string {
@@ -28,7 +16,7 @@ function prefixOf(dialect: string): string {
 }
 
 /** The headline figures of one database. */
-function headline(r: DialectResults, runs: readonly RunFigures[]): Figures {
+function headline(r: DialectResults, runs: readonly ThroughputRun[]): Figures {
   const p = prefixOf(r.dialect);
   const out: Figures = {};
   const mine = runs.filter((run) => run.dialect === r.dialect);

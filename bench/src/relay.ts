@@ -2,10 +2,10 @@
 // process layout (same run, same Redis), critical latency under a background batch, and memory
 // with a large backlog.
 import type { DialectName } from '@cds/relay';
-import { measureCeiling, type Ceiling } from './bullmq-noop.js';
+import { BullmqCeiling } from './bullmq-noop.js';
 import { benchBacklog, type BacklogResult } from './backlog.js';
 import { benchCritical, type CriticalResult } from './critical.js';
-import { createProducer } from './load.js';
+import { createProducer, type Producer } from './load.js';
 import { timed } from './parts.js';
 import { formatCount } from './progress.js';
 import { redisUrl } from './redis.js';
@@ -25,7 +25,6 @@ export const REFERENCE_LAYOUT = 'web+1' satisfies Layout;
 
 export interface DialectResults {
   dialect: DialectName;
-  ceiling?: Ceiling;
   layouts: LayoutResult[];
   critical?: { result: CriticalResult; report: SessionReport };
   backlog?: { result: BacklogResult; report: SessionReport };
@@ -37,32 +36,38 @@ export async function benchRelay(
   parts: ReadonlySet<RelayPart>,
 ): Promise<DialectResults[]> {
   const common = { redisUrl: redisUrl(), producer: await createProducer(), settings };
+  // One BullMQ no-op queue for the whole run, measured beside every relay run (same Redis).
+  const ceiling = new BullmqCeiling({
+    redisUrl: common.redisUrl,
+    concurrency: settings.workerConcurrency,
+    stallMs: settings.stallMs,
+  });
+  try {
+    return await benchDialects(settings, dialects, parts, common, ceiling);
+  } finally {
+    await ceiling.close();
+  }
+}
+
+async function benchDialects(
+  settings: BenchSettings,
+  dialects: readonly DialectName[],
+  parts: ReadonlySet<RelayPart>,
+  common: { redisUrl: string; producer: Producer; settings: BenchSettings },
+  ceiling: BullmqCeiling,
+): Promise<DialectResults[]> {
   const sizes = settings.sizes.map(formatCount).join(' and ');
   const out: DialectResults[] = [];
   for (const dialect of dialects) {
     const results: DialectResults = { dialect, layouts: [] };
     out.push(results);
     if (parts.has('throughput')) {
-      results.ceiling = await timed(
-        `ceiling before ${dialect}`,
-        `raw BullMQ no-op, ${sizes} jobs, concurrency ${settings.workerConcurrency}`,
-        () =>
-          measureCeiling({
-            redisUrl: common.redisUrl,
-            sizes: settings.sizes,
-            warmup: settings.warmup,
-            concurrency: settings.workerConcurrency,
-            label: `bullmq no-op (before ${dialect})`,
-            kind: 'bullmq',
-            stallMs: settings.stallMs,
-          }),
-      );
       for (const layout of settings.layouts) {
         results.layouts.push(
           await timed(
             `${dialect} ${layoutLabel(layout)}`,
-            `relay end to end, ${sizes} grade events in signed batches of 100`,
-            () => benchLayout(dialect, layout, common),
+            `relay end to end beside raw BullMQ, ${sizes} grade events in signed batches of 100, median of ${settings.repeat}`,
+            () => benchLayout(dialect, layout, common, ceiling),
           ),
         );
       }

@@ -16,14 +16,17 @@ const KIND_FILL: Record<PhaseKind, string> = {
 };
 const ROLE_COLOR: Record<string, string> = { all: '#9467bd', web: '#ff7f0e', worker: '#2ca02c' };
 
-/** Events applied per second in each phase (zero where nothing arrived). */
+/**
+ * Events applied per second in each phase, from what that phase's kind applied: a ceiling run
+ * nested in a relay layout's phase draws its own line over the relay's (idle) one.
+ */
 function throughputSeries(timeline: Timeline): Series[] {
   return timeline.phases.map((phase) => {
+    const buckets = timeline.applied[phase.kind];
     const points: Array<[number, number]> = [];
-    const first = Math.floor(phase.start / BUCKET_S);
     const last = Math.floor(phase.end / BUCKET_S);
-    for (let b = first; b <= last; b += 1)
-      points.push([(b + 0.5) * BUCKET_S, (timeline.applied[b] ?? 0) / BUCKET_S]);
+    for (let b = Math.floor(phase.start / BUCKET_S); b <= last; b += 1)
+      points.push([(b + 0.5) * BUCKET_S, (buckets[b] ?? 0) / BUCKET_S]);
     return { color: KIND_COLOR[phase.kind], points };
   });
 }

@@ -90,7 +90,9 @@ export async function withRelay<T>(
 ): Promise<{ result: T; report: SessionReport }> {
   const dir = mkdtempSync(join(tmpdir(), 'cds-bench-'));
   const prefix = uniquePrefix('relay');
-  const target = new CountingTarget((events, at) => timeline.countApplied(events, at));
+  const target = new CountingTarget((events, at) =>
+    timeline.countApplied(options.dialect, events, at),
+  );
   const endPhase = timeline.begin(options.label, options.dialect);
   const database = await createTestDatabase(options.dialect);
   let cluster: RelayCluster | undefined;

@@ -9,6 +9,8 @@ export interface BenchSettings {
   sizes: number[];
   /** Unmeasured jobs or events pushed through BullMQ and each relay layout first. BENCH_WARMUP @defaultValue 2000 */
   warmup: number;
+  /** Measured runs of each size; the median is reported (the machine's noise is large). BENCH_REPEAT @defaultValue 3 */
+  repeat: number;
   /** Layouts measured for throughput. BENCH_LAYOUTS @defaultValue ['all', 'web+1', 'web+2'] */
   layouts: Layout[];
   /** Background events decided and delivered while critical ones are timed (0 skips). BENCH_BACKGROUND @defaultValue 50000 */
@@ -69,6 +71,7 @@ export function loadSettings(env: Env = process.env): BenchSettings {
   return {
     sizes: sizes(env),
     warmup: integer(env, 'BENCH_WARMUP', 2000, 0),
+    repeat: integer(env, 'BENCH_REPEAT', 3, 1),
     layouts: layouts(env),
     background: integer(env, 'BENCH_BACKGROUND', 50_000, 0),
     criticalRate: integer(env, 'BENCH_CRITICAL_RATE', 50, 1),

@@ -22,3 +22,11 @@ export function summarize(latencies: readonly number[]): LatencySummary {
     maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
   };
 }
+
+/** The middle value (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -27,14 +27,14 @@ export interface RssSeries {
   points: Array<[t: number, mib: number]>;
 }
 
-/** Width of the buckets events applied are counted in, in seconds. */
-export const BUCKET_S = 1;
+/** Width of the buckets events applied are counted in, in seconds (a ceiling run is ~1 s). */
+export const BUCKET_S = 0.5;
 
 export class Timeline {
   private readonly origin = performance.now();
   readonly phases: Phase[] = [];
-  /** Events applied per bucket (the target's arrivals, or the ceiling's completed jobs). */
-  readonly applied: number[] = [];
+  /** Events applied per bucket, by what applied them (the target's arrivals, the ceiling's jobs). */
+  readonly applied: Record<PhaseKind, number[]> = { bullmq: [], sqlite: [], postgres: [] };
   readonly latency: LatencySample[] = [];
   readonly rss = new Map<string, RssSeries>();
 
@@ -52,10 +52,11 @@ export class Timeline {
     };
   }
 
-  countApplied(events: number, at = performance.now()): void {
+  countApplied(kind: PhaseKind, events: number, at = performance.now()): void {
+    const buckets = this.applied[kind];
     const bucket = Math.floor(this.seconds(at) / BUCKET_S);
-    while (this.applied.length <= bucket) this.applied.push(0);
-    this.applied[bucket]! += events;
+    while (buckets.length <= bucket) buckets.push(0);
+    buckets[bucket]! += events;
   }
 
   addLatency(sentAt: number, ms: number, kind: PhaseKind): void {
