@@ -19,6 +19,8 @@ export interface Panel {
   series: Series[];
   /** A dashed horizontal line with its label, e.g. the budget. */
   budget?: { y: number; label: string };
+  /** Top of a linear axis; lines above it are cut at the panel's edge. @defaultValue the data's */
+  yMax?: number;
 }
 
 export interface Band {
@@ -26,6 +28,8 @@ export interface Band {
   x1: number;
   label: string;
   fill: string;
+  /** A line where it starts. @defaultValue true */
+  separator?: boolean;
 }
 
 export interface ChartSpec {
@@ -49,14 +53,15 @@ function escapeXml(text: string): string {
   );
 }
 
-/** Round numbers 1, 2 or 5 times a power of ten, about `count` of them up to `max`. */
+/** Round numbers 1, 2 or 5 times a power of ten, about `count` of them, the last >= `max`. */
 export function linearTicks(max: number, count = 5): number[] {
-  if (!(max > 0)) return [0];
+  if (!(max > 0)) return [0, 1];
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  const ticks: number[] = [0];
+  while (ticks[ticks.length - 1]! < max - step * 1e-9)
+    ticks.push(Number((ticks.length * step).toPrecision(12)));
   return ticks;
 }
 
@@ -77,7 +82,13 @@ function round(n: number): string {
   return n.toFixed(1);
 }
 
-function drawPanel(spec: ChartSpec, panel: Panel, top: number, x: (v: number) => number): string {
+function drawPanel(
+  spec: ChartSpec,
+  panel: Panel,
+  index: number,
+  top: number,
+  x: (v: number) => number,
+): string {
   const out: string[] = [];
   const left = MARGIN.left;
   const right = spec.width - MARGIN.right;
@@ -93,7 +104,7 @@ function drawPanel(spec: ChartSpec, panel: Panel, top: number, x: (v: number) =>
     const hi = Math.log10(ticks[ticks.length - 1]!);
     y = (v) => bottom - ((Math.log10(v) - lo) / (hi - lo)) * panel.height;
   } else {
-    ticks = linearTicks(Math.max(...values, 1) * 1.05);
+    ticks = linearTicks(panel.yMax ?? Math.max(...values, 1) * 1.05);
     const hi = ticks[ticks.length - 1]!;
     y = (v) => bottom - (v / hi) * panel.height;
   }
@@ -101,8 +112,11 @@ function drawPanel(spec: ChartSpec, panel: Panel, top: number, x: (v: number) =>
     // Shaded, with a line where each phase starts: neighbours of one colour stay apart.
     out.push(
       `<rect x="${round(x(band.x0))}" y="${top}" width="${round(Math.max(1, x(band.x1) - x(band.x0)))}" height="${panel.height}" fill="${band.fill}"/>`,
-      `<line x1="${round(x(band.x0))}" x2="${round(x(band.x0))}" y1="${top}" y2="${bottom}" stroke="#bbb" stroke-width="0.8"/>`,
     );
+    if (band.separator !== false)
+      out.push(
+        `<line x1="${round(x(band.x0))}" x2="${round(x(band.x0))}" y1="${top}" y2="${bottom}" stroke="#aaa" stroke-width="0.8"/>`,
+      );
   }
   for (const tick of ticks) {
     out.push(
@@ -113,6 +127,11 @@ function drawPanel(spec: ChartSpec, panel: Panel, top: number, x: (v: number) =>
   out.push(
     `<rect x="${left}" y="${top}" width="${right - left}" height="${panel.height}" fill="none" stroke="#888"/>`,
     `<text x="${left}" y="${top - 8}" font-size="13" font-weight="bold" ${FONT} fill="#222">${escapeXml(panel.title)}</text>`,
+  );
+  const clip = `panel-${index}`;
+  out.push(
+    `<clipPath id="${clip}"><rect x="${left}" y="${top}" width="${right - left}" height="${panel.height}"/></clipPath>`,
+    `<g clip-path="url(#${clip})">`,
   );
   for (const series of panel.series) {
     const points = series.points.filter((p) => !panel.log || p[1] > 0);
@@ -129,6 +148,7 @@ function drawPanel(spec: ChartSpec, panel: Panel, top: number, x: (v: number) =>
       `<polyline points="${path}" fill="none" stroke="${series.color}" stroke-width="${series.width ?? 1.5}" stroke-opacity="${series.opacity ?? 1}" stroke-linejoin="round"/>`,
     );
   }
+  out.push('</g>');
   if (panel.budget) {
     const by = round(y(panel.budget.y));
     out.push(
@@ -158,8 +178,8 @@ export function renderChart(spec: ChartSpec): string {
       `<text x="${left}" y="40" font-size="11" ${FONT} fill="#555">${escapeXml(spec.subtitle)}</text>`,
     );
   let top = MARGIN.top;
-  for (const panel of spec.panels) {
-    out.push(drawPanel(spec, panel, top, x));
+  for (const [index, panel] of spec.panels.entries()) {
+    out.push(drawPanel(spec, panel, index, top, x));
     top += panel.height + MARGIN.gap;
   }
   const axisY = top - MARGIN.gap;

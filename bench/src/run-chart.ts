@@ -68,6 +68,18 @@ function latencySeries(timeline: Timeline): Series[] {
   return out;
 }
 
+/** The highest rate of a ceiling run, with some room; undefined without one. */
+function ceilingTop(timeline: Timeline): number | undefined {
+  let peak = 0;
+  for (const phase of timeline.phases) {
+    if (phase.kind !== 'bullmq') continue;
+    const last = Math.floor(phase.end / BUCKET_S);
+    for (let b = Math.floor(phase.start / BUCKET_S); b <= last; b += 1)
+      peak = Math.max(peak, (timeline.applied.bullmq[b] ?? 0) / BUCKET_S);
+  }
+  return peak > 0 ? peak * 1.1 : undefined;
+}
+
 export function runChart(timeline: Timeline, subtitle: string): string {
   const rss: Series[] = [...timeline.rss.values()].map((series) => ({
     color: ROLE_COLOR[series.role] ?? '#333',
@@ -85,6 +97,8 @@ export function runChart(timeline: Timeline, subtitle: string): string {
       x1: p.end,
       label: p.label,
       fill: KIND_FILL[p.kind],
+      // Ceiling runs sit inside a relay layout's phase: shaded, not separated.
+      separator: p.kind !== 'bullmq',
     })),
     panels: [
       {
@@ -92,6 +106,8 @@ export function runChart(timeline: Timeline, subtitle: string): string {
           'events applied per second (the target\u2019s arrivals; BullMQ: no-op jobs completed)',
         height: 300,
         series: throughputSeries(timeline),
+        // Scaled to the ceiling: a background batch lands at once and would flatten the rest.
+        yMax: ceilingTop(timeline),
       },
       {
         title:
