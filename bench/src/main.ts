@@ -36,6 +36,21 @@ function chosenSuites(args: readonly string[]): Set<Suite> {
   return new Set(expanded.length > 0 ? (expanded as Suite[]) : SUITES);
 }
 
+/** The commit measured, and whether the relay's or the shared core's files had changes on top. */
+function revision(): { commit: string; uncommitted_changes: boolean } {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+  const head = git('rev-parse', '--short', 'HEAD');
+  const status = git('status', '--porcelain', '--', 'relay', 'shared');
+  return {
+    commit: head.status === 0 ? head.stdout.trim() : 'unknown',
+    uncommitted_changes: status.status === 0 && status.stdout.trim() !== '',
+  };
+}
+
 function describeSettings(s: BenchSettings): Record<string, unknown> {
   return {
     sizes: s.sizes,
@@ -55,8 +70,12 @@ async function main(): Promise<number> {
   const parts = new Set(RELAY_PARTS.filter((p) => suites.has(p)));
   const cpu = cpus();
   const machine = { node: process.version, cores: cpu.length, cpu: cpu[0]?.model.trim() ?? '' };
+  const measured = revision();
   console.log(
     `canvas-discourse-sync benchmarks: node ${machine.node}, ${machine.cores} cores (${machine.cpu})`,
+  );
+  console.log(
+    `commit ${measured.commit}${measured.uncommitted_changes ? ' with uncommitted changes in relay/ or shared/' : ''}`,
   );
   console.log(`settings: ${JSON.stringify(describeSettings(settings))}`);
 
@@ -81,6 +100,7 @@ async function main(): Promise<number> {
     ...signing,
     problems,
     settings: describeSettings(settings),
+    ...measured,
     machine,
     part_seconds: Object.fromEntries(partTimes.map((p) => [p.part, Number(p.seconds.toFixed(1))])),
   };
@@ -89,7 +109,8 @@ async function main(): Promise<number> {
     recordChart(
       runChart(
         timeline,
-        `${new Date().toISOString().slice(0, 16)}Z · node ${machine.node} · ${machine.cores} cores · ` +
+        `${new Date().toISOString().slice(0, 16)}Z · ${measured.commit}${measured.uncommitted_changes ? '+changes' : ''} · ` +
+          `node ${machine.node} · ${machine.cores} cores · ` +
           `sizes ${settings.sizes.join(', ')} · layouts ${settings.layouts.join(', ')} · ` +
           `${settings.background} background + ${settings.criticalRate}/s critical · backlog ${settings.backlog}`,
       ),
