@@ -56,6 +56,9 @@ export interface WorkerDeps {
  */
 const BACKGROUND_BATCH_LIMIT = 1000;
 
+/** The longest a background chunk waits for critical work to drain before it goes anyway. */
+const CRITICAL_FIRST_MAX_WAIT_MS = 2_000;
+
 /**
  * The worker role: BullMQ wiring only (CONVENTIONS.md #10). Decision workers per tier, the
  * background batch worker, and one delivery worker per target, each target with its own breaker.
@@ -153,6 +156,7 @@ export class RelayWorkers {
   async runBackgroundBatch(): Promise<number> {
     let total = 0;
     for (;;) {
+      await this.criticalFirst();
       const ids = await backgroundEventIds(this.deps.store.db, BACKGROUND_BATCH_LIMIT);
       if (ids.length === 0) return total;
       const outcome = await this.decide(ids, uuidv7());
@@ -160,6 +164,31 @@ export class RelayWorkers {
       if (ids.length < BACKGROUND_BATCH_LIMIT) return total;
       // Let the other workers' jobs (critical decisions, deliveries) run between chunks.
       await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Before each background chunk, lets waiting critical decisions and the at-once delivery lanes
+   * go first (up to CRITICAL_FIRST_MAX_WAIT_MS, so a steady critical stream cannot starve the
+   * background): the chunk's transaction holds the database, and a critical event must not queue
+   * behind it. Measured with `pnpm bench` (50,000 background events, 50 grades/s): critical p99
+   * 3.9 s -> 0.2-0.3 s on SQLite, 5.0 s -> 0.7 s on PostgreSQL. While a target's breaker is open
+   * its waiting deliveries make each chunk wait the whole bound: nothing can reach it meanwhile.
+   */
+  private async criticalFirst(): Promise<void> {
+    const { queues, connectors } = this.deps;
+    const busy = [queues.decide.critical, ...connectors.map((c) => queues.deliver(c.name, 'now'))];
+    const until = Date.now() + CRITICAL_FIRST_MAX_WAIT_MS;
+    while (Date.now() < until) {
+      const counts = await Promise.all(
+        busy.map((queue) => queue.getJobCounts('wait', 'prioritized', 'active')),
+      );
+      const critical = counts.reduce(
+        (sum, c) => sum + (c.wait ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0),
+        0,
+      );
+      if (critical === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
