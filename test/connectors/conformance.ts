@@ -3,7 +3,6 @@
 // suite controls. Idempotency, error classification and Retry-After are the contract the relay's
 // retries (relay/src/queue/retry.ts) and breaker rely on.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import {
   DEFAULT_POLICIES,
   ENTITY_TYPES,
@@ -12,6 +11,7 @@ import {
   type EntityType,
 } from '@cds/shared';
 import type { Connector } from '../../relay/src/connectors/connector.js';
+import { freePort } from '../support/ports.js';
 import type { TargetMode } from '../support/target-server.js';
 
 /** A receiver the suite can make fail: the target's own API, or a simulator of it. */
@@ -52,17 +52,6 @@ export function exampleDelivery(entity: EntityType = 'grade', seq = 1): Delivery
       },
     ],
   };
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 interface Classified {
@@ -191,7 +180,7 @@ export function connectorConformance(name: string, subject: ConformanceSubject):
       });
 
       it('retries a target that refuses the connection', async () => {
-        const unreachable = await subject.connector(`http://127.0.0.1:${await closedPort()}/`, {
+        const unreachable = await subject.connector(`http://127.0.0.1:${await freePort()}/`, {
           timeoutMs,
         });
         const error = await failure(unreachable);

@@ -1,20 +1,9 @@
 // A private redis-server for chaos tests: killed and restarted with its data lost, without
 // touching the Redis other tests share. The binary comes from scripts/provision/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
 
 export class PrivateRedis {
   private child?: ChildProcess;
