@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { EntityType } from '@cds/shared';
 import type { Database } from '../db/schema.js';
+import { chunks } from './common.js';
 
 /**
  * Opens (or widens) the conflict of an entity key: one open whole-entity conflict per key, listing
@@ -52,12 +53,11 @@ export async function keysWithOpenConflicts(
   keys: readonly string[],
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  const unique = [...new Set(keys)];
-  for (let i = 0; i < unique.length; i += 500) {
+  for (const chunk of chunks([...new Set(keys)])) {
     const rows = await trx
       .selectFrom('conflicts')
       .select('key')
-      .where('key', 'in', unique.slice(i, i + 500))
+      .where('key', 'in', chunk)
       .where('status', '=', 'open')
       .where('fields', '=', '[]')
       .execute();

@@ -1,9 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database, DeadLettersTable } from '../db/schema.js';
+import type { Db } from './common.js';
 
 // Every query of the `dead_letters` table: deliveries given up, for a person to replay or discard.
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 export type DeadLetterStatus = DeadLettersTable['status'];
 

@@ -1,19 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database, DeliveriesTable } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
+import { chunks, type Db } from './common.js';
 
 // Every query of the `deliveries` table: one target's copy of an applied event.
-
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** Rows per multi-row statement, well under both databases' parameter limits. */
-const CHUNK = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) result.push(items.slice(i, i + CHUNK));
-  return result;
-}
 
 export interface NewDelivery {
   eventId: string;

@@ -1,10 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { SyncEvent, Tier } from '@cds/shared';
-import type { Database, EventState, EventsTable } from '../db/schema.js';
+import type { EventState, EventsTable } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
 import { isQueuedTier, QUEUED_TIERS, type QueuedTier } from '../queue/tiers.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { chunks, type Db } from './common.js';
 
 /** An event as the ingest writes it to the log (the outbox). */
 export interface LogEntry {
@@ -66,11 +64,11 @@ export async function setEventState(
   reason: string | null,
   now = Date.now(),
 ): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
+  for (const chunk of chunks(ids)) {
     await db
       .updateTable('events')
       .set({ state, reason, updated_at: now })
-      .where('id', 'in', ids.slice(i, i + 500))
+      .where('id', 'in', chunk)
       .execute();
   }
 }
@@ -151,11 +149,11 @@ export async function touchAcceptedEvents(
   ids: readonly string[],
   now = Date.now(),
 ): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
+  for (const chunk of chunks(ids)) {
     await db
       .updateTable('events')
       .set({ updated_at: now })
-      .where('id', 'in', ids.slice(i, i + 500))
+      .where('id', 'in', chunk)
       .where('state', '=', 'accepted')
       .execute();
   }
@@ -163,11 +161,11 @@ export async function touchAcceptedEvents(
 
 /** Events every target now has: `delivering` becomes `applied`. */
 export async function markApplied(db: Db, ids: readonly string[], now = Date.now()): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
+  for (const chunk of chunks(ids)) {
     await db
       .updateTable('events')
       .set({ state: 'applied', updated_at: now })
-      .where('id', 'in', ids.slice(i, i + 500))
+      .where('id', 'in', chunk)
       .where('state', '=', 'delivering')
       .execute();
   }

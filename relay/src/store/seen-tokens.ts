@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db } from './common.js';
 
 /**
  * Records a token id (jti) until `expiresAt`, inside the caller's transaction: the ingest writes it

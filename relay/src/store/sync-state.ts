@@ -1,10 +1,7 @@
 import { sql } from 'kysely';
 import { resolveState, type EntityState, type EntityType, type PolicyTable } from '@cds/shared';
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { chunks, type Db } from './common.js';
 
 /**
  * Reads the stored state of every key a decision batch touches, in one query per 500 keys, locking
@@ -15,12 +12,8 @@ export async function loadSyncStates(
   keys: readonly string[],
 ): Promise<Map<string, EntityState>> {
   const states = new Map<string, EntityState>();
-  const unique = [...new Set(keys)];
-  for (let i = 0; i < unique.length; i += 500) {
-    let query = trx
-      .selectFrom('sync_state')
-      .select(['key', 'state'])
-      .where('key', 'in', unique.slice(i, i + 500));
+  for (const chunk of chunks([...new Set(keys)])) {
+    let query = trx.selectFrom('sync_state').select(['key', 'state']).where('key', 'in', chunk);
     if (trx.dialect === 'postgres') query = query.forUpdate();
     for (const row of await query.execute())
       states.set(row.key, JSON.parse(row.state) as EntityState);
@@ -57,8 +50,9 @@ export async function saveSyncStates(
   writes: readonly SyncStateWrite[],
   now = Date.now(),
 ): Promise<void> {
-  for (let i = 0; i < writes.length; i += 200) {
-    const rows = writes.slice(i, i + 200).map((write) => ({
+  // Seven columns a row: 200 rows stay well under the parameter limits.
+  for (const chunk of chunks(writes, 200)) {
+    const rows = chunk.map((write) => ({
       key: write.key,
       entity: write.entity,
       state: JSON.stringify(write.state),
@@ -90,12 +84,11 @@ export async function resolvedValues(
   policies: PolicyTable,
 ): Promise<Map<string, Record<string, unknown> | null>> {
   const values = new Map<string, Record<string, unknown> | null>();
-  const unique = [...new Set(keys)];
-  for (let i = 0; i < unique.length; i += 500) {
+  for (const chunk of chunks([...new Set(keys)])) {
     const rows = await db
       .selectFrom('sync_state')
       .select(['key', 'entity', 'state'])
-      .where('key', 'in', unique.slice(i, i + 500))
+      .where('key', 'in', chunk)
       .execute();
     for (const row of rows)
       values.set(
