@@ -68,10 +68,6 @@ export class TrustedKeys implements KeyResolver {
     this.now = options.now ?? Date.now;
   }
 
-  get current(): KeyRing {
-    return this.ring;
-  }
-
   async load(): Promise<void> {
     await this.read();
     if (this.ring.size === 0) {

@@ -50,8 +50,6 @@ export interface EventDecision {
 
 export interface DecideOutcome {
   decisions: EventDecision[];
-  /** Events to deliver (action apply), in decision order. */
-  toDeliver: string[];
   /** For a sealed background batch: the Merkle root over its decisions. */
   seal?: { batchId: string; root: string; count: number };
 }
@@ -219,7 +217,6 @@ export async function decideEvents(
       }
     }
     const delivering = decisions.filter((d) => d.state === 'delivering');
-    const toDeliver = delivering.map((d) => d.eventId);
     assignDeliveries(delivering, batchId);
     await addDeliveries(
       trx,
@@ -256,6 +253,6 @@ export async function decideEvents(
         now,
       );
     }
-    return { decisions, toDeliver, seal };
+    return { decisions, seal };
   });
 }

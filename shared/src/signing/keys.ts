@@ -5,7 +5,6 @@ import {
   importJWK,
   type CryptoKey,
   type JWK,
-  type JWTHeaderParameters,
 } from 'jose';
 import { z } from 'zod';
 import { Forbidden, InvalidConfig, UnknownKey } from '../errors.js';
@@ -216,10 +215,6 @@ export class KeyRing implements KeyResolver {
     }
     return key;
   }
-
-  /** The key-resolution function jose's verify functions call with the protected header. */
-  readonly resolve = async (header: JWTHeaderParameters): Promise<CryptoKey> =>
-    this.cryptoKey(this.lookup(header.kid));
 }
 
 /**
