@@ -1,4 +1,4 @@
-// The relay as `pnpm start` runs it: `node --import tsx relay/src/main.ts --role=...`, one process
+// The relay as `pnpm start` runs it: `node <RELAY_NODE_FLAGS> --import tsx relay/src/main.ts --role=...`, one process
 // per role, configured by environment. A web process is ready when GET /readyz answers 200, a
 // worker process when its BullMQ workers are connected to Redis. Stopped with SIGTERM, as an admin
 // would, and SIGKILL if it does not exit in time; never left behind when the bench fails.
@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { RELAY_NODE_FLAGS } from '@cds/relay';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = 'relay/src/main.ts';
@@ -48,6 +49,14 @@ function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefine
   }
 }
 
+/**
+ * BENCH_NODE_FLAGS: more node flags for the relay processes, to profile them, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses those in NODE_OPTIONS).
+ */
+function extraNodeFlags(): string[] {
+  return process.env.BENCH_NODE_FLAGS?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
 /** One relay process. */
 export class RelayProcess {
   readonly child: ChildProcess;
@@ -63,7 +72,8 @@ export class RelayProcess {
     env: Record<string, string>,
   ) {
     guardChildren();
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, `--role=${role}`], {
+    const flags = [...RELAY_NODE_FLAGS, ...extraNodeFlags()];
+    this.child = spawn(process.execPath, [...flags, '--import', 'tsx', MAIN, `--role=${role}`], {
       cwd: REPOSITORY,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@
 export * from './config.js';
 export * from './settings/connections.js';
 export * from './relay.js';
+export * from './runtime.js';
 export * from './db/connect.js';
 export {
   EVENT_STATES,
