@@ -52,9 +52,12 @@ export interface WorkerDeps {
 /**
  * Events of a background run decided in one transaction and sealed as one batch (one delivery):
  * small enough that a critical decision, which waits for the database meanwhile (SQLite has one
- * writer), waits for one chunk and not for a whole backlog, and that memory stays flat.
+ * writer, and a chunk's statements run without yielding the event loop), waits for one short chunk
+ * and not for a whole backlog, and that memory stays flat. Measured with `pnpm bench critical`
+ * (50,000 background events, 50 grades/s): 1,000 -> 250 took critical p99 from 108 to 63-67 ms on
+ * SQLite and from 136 to 118 ms on PostgreSQL, for a background drain about 15% slower.
  */
-const BACKGROUND_BATCH_LIMIT = 1000;
+const BACKGROUND_BATCH_LIMIT = 250;
 
 /** The longest a background chunk waits for critical work to drain before it goes anyway. */
 const CRITICAL_FIRST_MAX_WAIT_MS = 2_000;
