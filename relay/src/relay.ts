@@ -182,7 +182,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     }, 60_000);
     pruner.unref();
     closers.push(() => clearInterval(pruner));
-    const auth = relayAuth(config.adminToken);
+    // The status API also admits the LTI tool's course-scoped tokens; metrics are for admins only.
+    const statusAuth = relayAuth(config.adminToken, keys);
+    const adminAuth = relayAuth(config.adminToken);
     const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
     const app = buildApp({
       logger,
@@ -219,13 +221,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           store,
           bus,
           logger,
-          auth,
+          auth: statusAuth,
           targets,
           queues,
           breakers: () => breakers?.(),
           heartbeatMs: options.streamHeartbeatMs,
         }),
-        metricsRouter(metrics, auth),
+        metricsRouter(metrics, adminAuth),
       ],
     });
     relay.app = app;

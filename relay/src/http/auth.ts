@@ -1,12 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { CdsError } from '@cds/shared';
+import {
+  CdsError,
+  toCdsError,
+  verifyStatusToken,
+  type KeyResolver,
+  type StatusScope,
+} from '@cds/shared';
 
 /**
- * Who a request acts for. Only admins exist today; scoped principals (an instructor's courses from
- * the LTI tool, a Discourse user's token from the plugin) join this union later (DESIGN.md section 6).
+ * Who a request acts for (DESIGN.md section 6): an admin (RELAY_ADMIN_TOKEN), or a person reading
+ * one course with a status token the LTI tool minted at their launch. A Discourse user's token
+ * from the plugin joins this union with its issue.
  */
-export type Principal = { kind: 'admin' };
+export type Principal = { kind: 'admin' } | ({ kind: 'course' } & StatusScope);
 
 /** Turns a bearer token into a principal, or undefined when it is not one this verifier knows. */
 export interface TokenVerifier {
@@ -25,6 +32,28 @@ export function adminTokenVerifier(adminToken: string): TokenVerifier {
   const expected = digest(adminToken);
   return {
     verify: (token) => (timingSafeEqual(digest(token), expected) ? { kind: 'admin' } : undefined),
+  };
+}
+
+/**
+ * Status tokens (`cds-status+jwt`, shared/src/signing/status-token.ts) signed by a trusted key that
+ * speaks for Canvas. A bearer that is not a JWS is left to the other verifiers; a JWS that fails is
+ * refused with the reason (expired, wrong key, malformed scope), never silently.
+ */
+export function statusTokenVerifier(keys: KeyResolver): TokenVerifier {
+  return {
+    async verify(token) {
+      if (token.split('.').length !== 3) return undefined;
+      try {
+        const { scope } = await verifyStatusToken(token, keys);
+        return { kind: 'course', ...scope };
+      } catch (error) {
+        throw new CdsError(
+          'ERR_UNAUTHORIZED',
+          `status token refused: ${toCdsError(error).message}`,
+        );
+      }
+    },
   };
 }
 
@@ -69,23 +98,49 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
         ),
       );
     }
-    for (const verifier of options.verifiers) {
-      const principal = await verifier.verify(token);
-      if (principal) {
-        res.locals.principal = principal;
-        return next();
+    try {
+      for (const verifier of options.verifiers) {
+        const principal = await verifier.verify(token);
+        if (principal) {
+          res.locals.principal = principal;
+          return next();
+        }
       }
+      throw new CdsError('ERR_UNAUTHORIZED', 'the bearer token is not valid for this relay');
+    } catch (error) {
+      if (toCdsError(error).code === 'ERR_UNAUTHORIZED')
+        res.setHeader('WWW-Authenticate', 'Bearer realm="cds", error="invalid_token"');
+      next(error);
     }
-    res.setHeader('WWW-Authenticate', 'Bearer realm="cds", error="invalid_token"');
-    next(new CdsError('ERR_UNAUTHORIZED', 'the bearer token is not valid for this relay'));
   };
 }
 
-/** The relay's status API access: the admin token when one is configured. */
-export function relayAuth(adminToken: string | undefined): RequestHandler {
+const ADMIN_DISABLED =
+  'admin access is disabled: set RELAY_ADMIN_TOKEN (at least 16 characters) and restart the relay';
+
+/** Answers every non-JWS bearer with 503 naming RELAY_ADMIN_TOKEN: never open, never a bare 401. */
+const adminDisabled: TokenVerifier = {
+  verify() {
+    throw new CdsError('ERR_UNAVAILABLE', ADMIN_DISABLED);
+  },
+};
+
+/**
+ * The relay's API access: the admin token (RELAY_ADMIN_TOKEN), and, given trusted `keys`, the
+ * course-scoped status tokens the LTI tool mints (the status API passes `keys`; `/metrics` does
+ * not). Without an admin token, admin access answers 503 naming the setting.
+ */
+export function relayAuth(adminToken: string | undefined, keys?: KeyResolver): RequestHandler {
+  const admin = adminToken ? adminTokenVerifier(adminToken) : adminDisabled;
   return bearerAuth({
-    verifiers: adminToken ? [adminTokenVerifier(adminToken)] : [],
-    unconfiguredReason:
-      'the status API is disabled: set RELAY_ADMIN_TOKEN (at least 16 characters) and restart the relay',
+    verifiers: adminToken || keys ? [...(keys ? [statusTokenVerifier(keys)] : []), admin] : [],
+    unconfiguredReason: ADMIN_DISABLED,
   });
+}
+
+/** The principal bearerAuth found for this request. */
+export function principalOf(locals: Record<string, unknown>): Principal {
+  const principal = locals.principal as Principal | undefined;
+  if (!principal) throw new CdsError('ERR_UNAUTHORIZED', 'no credentials were checked');
+  return principal;
 }

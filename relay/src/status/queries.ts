@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { TIERS, type Tier } from '@cds/shared';
 import type { BreakerState } from '../connectors/breaker.js';
 import {
@@ -17,7 +17,8 @@ import { withTimeout } from '../util/timeout.js';
 
 type Db = Kysely<Database>;
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null): string | null =>
+  ms === null ? null : new Date(ms).toISOString();
 
 export interface SyncStateView {
   key: string;
@@ -49,7 +50,7 @@ async function syncStateOf(db: Db, key: string): Promise<SyncStateView | null> {
   };
 }
 
-const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = [
   'id',
   'entity',
   'key',
@@ -66,7 +67,7 @@ const EVENT_COLUMNS = [
 
 type EventRow = Pick<Database['events'], (typeof EVENT_COLUMNS)[number]>;
 
-function eventView(row: EventRow) {
+export function eventView(row: EventRow) {
   return {
     id: row.id,
     entity: row.entity,
@@ -157,6 +158,12 @@ export async function entityStatus(db: Db, key: string, limit: number) {
   };
 }
 
+/** A where-clause: the row's `key` matches one of the LIKE patterns. */
+export function keyMatches(patterns: readonly string[]) {
+  return (eb: ExpressionBuilder<Database, 'events'>) =>
+    eb.or(patterns.map((pattern) => eb('key', 'like', pattern)));
+}
+
 export interface TierBacklog {
   /** Events accepted or delivering, not finished. */
   backlog: number;
@@ -164,14 +171,21 @@ export interface TierBacklog {
   lagMs: number;
 }
 
-/** Backlog and lag per tier (every tier present), from the log's state index. */
-export async function backlogByTier(db: Db, now = Date.now()): Promise<Record<Tier, TierBacklog>> {
-  const rows = await db
+/**
+ * Backlog and lag per tier (every tier present), from the log's state index; only the keys
+ * matching `keyPatterns` (SQL LIKE, status/scope.ts) when given.
+ */
+export async function backlogByTier(
+  db: Db,
+  now = Date.now(),
+  keyPatterns?: readonly string[],
+): Promise<Record<Tier, TierBacklog>> {
+  let query = db
     .selectFrom('events')
     .select((eb) => ['tier', eb.fn.countAll().as('n'), eb.fn.min('received_at').as('oldest')])
-    .where('state', 'in', UNFINISHED_EVENT_STATES)
-    .groupBy('tier')
-    .execute();
+    .where('state', 'in', UNFINISHED_EVENT_STATES);
+  if (keyPatterns) query = query.where(keyMatches(keyPatterns));
+  const rows = await query.groupBy('tier').execute();
   const result = Object.fromEntries(TIERS.map((t) => [t, { backlog: 0, lagMs: 0 }])) as Record<
     Tier,
     TierBacklog

@@ -4,7 +4,10 @@ import { CdsError } from '@cds/shared';
 import type { Store } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { StatusBus, StatusMessage } from './bus.js';
+import { principalOf, type Principal } from '../http/auth.js';
+import { courseStatus } from './course.js';
 import { entityStatus, eventStatus, statusSummary, type SummaryOptions } from './queries.js';
+import { keyPatternsOf, keyVisibleTo, requireAdmin, requireCourse, requireKey } from './scope.js';
 
 export interface StatusRouterDeps extends Omit<SummaryOptions, 'now'> {
   store: Store;
@@ -33,6 +36,8 @@ const entityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(20),
 });
 const streamQuery = z.object({ key: entityKey.optional() });
+const courseId = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
+const courseQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 /** Parses a request part with zod; a failure is a 400 naming the parameter. */
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
@@ -55,7 +60,9 @@ export function statusRouter(deps: StatusRouterDeps): Router {
   router.get('/v1/status/events/:id', async (req, res) => {
     const id = parse(eventId, req.params.id, 'path parameter "id"');
     const status = await eventStatus(db, id);
-    if (!status) throw new CdsError('ERR_NOT_FOUND', `no event ${id} in the relay's log`);
+    // An event outside the token's scope is answered as absent: its existence is not the reader's.
+    if (!status || !keyVisibleTo(principalOf(res.locals), status.event.key))
+      throw new CdsError('ERR_NOT_FOUND', `no event ${id} in the relay's log`);
     res.json(status);
   });
 
@@ -67,16 +74,29 @@ export function statusRouter(deps: StatusRouterDeps): Router {
         'query parameter "key" is required: the entity key, e.g. course:42/user:7/assignment:9',
       );
     }
+    requireKey(principalOf(res.locals), query.key);
     res.json(await entityStatus(db, query.key, query.limit));
   });
 
   router.get('/v1/status/summary', async (_req, res) => {
+    requireAdmin(principalOf(res.locals), 'the summary of every course');
     res.json(await statusSummary(db, deps));
+  });
+
+  router.get('/v1/status/courses/:course', async (req, res) => {
+    const course = parse(courseId, req.params.course, 'path parameter "course"');
+    const { limit } = parse(courseQuery, req.query, 'query parameter');
+    const principal = principalOf(res.locals);
+    requireCourse(principal, course);
+    const patterns = keyPatternsOf(principal) ?? [`course:${course}/%`, `completion:${course}/%`];
+    res.json(await courseStatus(db, course, patterns, { limit }));
   });
 
   router.get('/v1/status/stream', async (req, res) => {
     const { key } = parse(streamQuery, req.query, 'query parameter');
-    await stream(deps, res, key);
+    const principal = principalOf(res.locals);
+    if (key !== undefined) requireKey(principal, key);
+    await stream(deps, res, key, principal);
   });
 
   return router;
@@ -87,17 +107,25 @@ export function statusRouter(deps: StatusRouterDeps): Router {
  * when the client goes. Changes are written in the order they arrive, even when a keyless change
  * (a delivery reported by event id) needs its key looked up first.
  */
-async function stream(deps: StatusRouterDeps, res: Response, key: string | undefined) {
+async function stream(
+  deps: StatusRouterDeps,
+  res: Response,
+  key: string | undefined,
+  principal: Principal,
+) {
+  // A scoped reader gets only its keys: every message's key is looked up as for a ?key= filter.
+  const wanted = (k: string) => (key === undefined ? keyVisibleTo(principal, k) : k === key);
+  const filtered = key !== undefined || principal.kind !== 'admin';
   const keyOf = new Map<string, string>();
   const remember = (id: string, k: string) => {
     if (keyOf.size >= STREAM_KEY_CACHE) keyOf.delete(keyOf.keys().next().value!);
     keyOf.set(id, k);
   };
   const matches = async (message: StatusMessage): Promise<boolean> => {
-    if (key === undefined) return true;
+    if (!filtered) return true;
     if (message.key !== undefined) {
       remember(message.id, message.key);
-      return message.key === key;
+      return wanted(message.key);
     }
     let known = keyOf.get(message.id);
     if (known === undefined && message.type === 'event') {
@@ -108,7 +136,7 @@ async function stream(deps: StatusRouterDeps, res: Response, key: string | undef
         .executeTakeFirst();
       if (row) remember(message.id, (known = row.key));
     }
-    return known === key;
+    return known !== undefined && wanted(known);
   };
 
   let closed = false;

@@ -20,7 +20,13 @@ export interface SignOptions {
   now?: number;
 }
 
-function baseToken(signer: Signer, typ: string, claims: Record<string, unknown>, now?: number) {
+/** A producer token's common header and claims (`kid`, `typ`, `iss`, fresh `jti`, `iat`). */
+export function baseToken(
+  signer: Signer,
+  typ: string,
+  claims: Record<string, unknown>,
+  now?: number,
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ })
     .setIssuer(signer.producer)

@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { CdsError } from '../errors.js';
-import { BadSignature, Forbidden, InvalidEvent, isCdsError } from '../errors.js';
+import { BadSignature, Expired, Forbidden, InvalidEvent, isCdsError } from '../errors.js';
 import { checkEventLimits, type EventLimits } from '../events/limits.js';
 import { eventHash } from './hash.js';
 import {
@@ -27,6 +27,9 @@ function fromJoseError(error: unknown): CdsError {
     return new BadSignature('signature does not match the signed content (forged or altered)', {
       cause: error,
     });
+  }
+  if (error instanceof joseErrors.JWTExpired) {
+    return new Expired(`token expired (its "exp" has passed): get a new one`, { cause: error });
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) {
     return new BadSignature(`algorithm not allowed: only ${SIGNING_ALG} is accepted`, {
@@ -74,10 +77,15 @@ function authorize(claims: VerifiedClaims, jwk: TrustedJwk): KeyGrant {
   return grant;
 }
 
-async function verifyToken(
+/**
+ * Verifies any producer token of JWS type `typ`: signature by a trusted key, `jti`/`iat`/`iss`
+ * present, and `iss` the key's producer. Callers check their own claims on `payload`.
+ */
+export async function verifyToken(
   token: string,
   keys: KeyResolver,
   typ: string,
+  options: { currentDate?: Date } = {},
 ): Promise<{ payload: JWTPayload; claims: VerifiedClaims; grant: KeyGrant }> {
   if (typeof token !== 'string' || token.split('.').length !== 3) {
     throw new BadSignature('not a compact JWS: expected three base64url parts separated by dots');
@@ -88,7 +96,7 @@ async function verifyToken(
     ({ payload } = await jwtVerify(
       token,
       async (header) => keys.cryptoKey((jwk = await keys.resolveJwk(header.kid))),
-      { algorithms: [SIGNING_ALG], typ },
+      { algorithms: [SIGNING_ALG], typ, currentDate: options.currentDate },
     ));
   } catch (error) {
     throw fromJoseError(error);
