@@ -7,6 +7,7 @@ import { CliContext } from './context.js';
 import { registerDlq } from './dlq.js';
 import { registerExample } from './example.js';
 import { registerKeys } from './keys.js';
+import { registerMap } from './map.js';
 import { registerReplay } from './replay.js';
 import { registerSend } from './send.js';
 
@@ -22,6 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
   registerKeys(program, ctx);
   registerSend(program, ctx);
   registerExample(program);
+  registerMap(program, ctx);
   registerDlq(program, ctx);
   registerReplay(program, ctx);
   registerConflicts(program, ctx);

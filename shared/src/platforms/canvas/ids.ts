@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { InvalidEvent } from '../../errors.js';
+
+/** The largest time a UUIDv7 can hold: 48 bits of milliseconds since the Unix epoch. */
+const MAX_UUID_V7_MS = 2 ** 48 - 1;
+
+/**
+ * A UUIDv7 (RFC 9562 section 5.7) made from its inputs alone: `unix_ts_ms` is `timeMs`, and the
+ * 74 bits RFC 9562 leaves to randomness come from SHA-256 of `seed`. The same Live Event delivered
+ * twice (Canvas retries) therefore gets the same SyncEvent id, and the relay drops the repeat.
+ */
+export function deterministicUuidV7(timeMs: number, seed: string): string {
+  if (!Number.isInteger(timeMs) || timeMs < 0 || timeMs > MAX_UUID_V7_MS)
+    throw new InvalidEvent(`time ${timeMs} does not fit the 48-bit millisecond field of a UUIDv7`);
+  const bytes = createHash('sha256').update(seed, 'utf8').digest().subarray(0, 16);
+  // Bytes 0-5: the time, big-endian (2^48 exceeds 32-bit arithmetic, so split into two parts).
+  const high = Math.floor(timeMs / 2 ** 32);
+  const low = timeMs % 2 ** 32;
+  bytes.writeUInt16BE(high, 0);
+  bytes.writeUInt32BE(low, 2);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f); // variant 10 (RFC 9562)
+  const hex = bytes.toString('hex');
+  return [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    hex.slice(12, 16),
+    hex.slice(16, 20),
+    hex.slice(20),
+  ].join('-');
+}
