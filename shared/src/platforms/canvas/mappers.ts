@@ -20,6 +20,7 @@ import {
 } from './lookup.js';
 
 // One function per mapped Live Event: what entity instances its body gives, or why none.
+
 /** What one Live Event becomes: unsigned SyncEvents (source `canvas`), or nothing and why. */
 export type CanvasMapResult = { events: SyncEvent[] } | { skipped: string };
 
