@@ -42,6 +42,12 @@ export interface User {
   lti_id: string;
   avatar_url: string;
   created_at: string;
+  /** Canvas's opaque user uuid (Live Events `uuid`); derived from the id when absent. */
+  uuid?: string;
+  updated_at?: string;
+  /** Profile fields (GET /api/v1/users/:id/profile). */
+  bio?: string | null;
+  time_zone?: string;
 }
 
 export interface Enrollment {
@@ -50,6 +56,8 @@ export interface Enrollment {
   user_id: number;
   type: EnrollmentType;
   enrollment_state: 'active' | 'invited' | 'completed' | 'inactive' | 'deleted';
+  /** The observed student of an ObserverEnrollment. */
+  associated_user_id?: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -62,6 +70,8 @@ export interface Assignment {
   grading_type: 'points' | 'percent' | 'letter_grade' | 'pass_fail';
   /** Set when the assignment is a classic quiz's. */
   quiz_id: number | null;
+  /** The assignment's LTI id (Live Events `lti_assignment_id`). */
+  lti_context_id?: string;
   created_at: string;
   updated_at: string;
 }
@@ -104,6 +114,24 @@ export interface QuizSubmission {
   finished_at: string | null;
 }
 
+/** A course wiki page (Pages API); only what wiki_page_updated needs. */
+export interface WikiPage {
+  id: number;
+  course_id: number;
+  url: string;
+  title: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A REST access token (Canvas OAuth2 / a user's generated token) and whose it is. */
+export interface AccessToken {
+  token: string;
+  user_id: number;
+  created_at: string;
+}
+
 /** A change made in the simulated Canvas, before it becomes a Live Event. */
 export interface CanvasChange {
   /** The Live Event name Canvas emits for it, e.g. `grade_change`. */
@@ -115,6 +143,11 @@ export interface CanvasChange {
   /** The Live Event body, as Canvas documents it for that event. */
   body: Record<string, unknown>;
   at: string;
+  /**
+   * The request that made it (user-generated events carry request metadata); absent for changes
+   * made by a background job (those carry job_id/job_tag instead).
+   */
+  request?: { method: string; url: string };
 }
 
 /** The whole simulated Canvas account. */
@@ -127,6 +160,9 @@ export class CanvasState {
   readonly submissions = new Map<number, Submission>();
   readonly quizzes = new Map<number, Quiz>();
   readonly quizSubmissions = new Map<number, QuizSubmission>();
+  readonly wikiPages = new Map<number, WikiPage>();
+  /** REST access tokens by token string. */
+  readonly accessTokens = new Map<string, AccessToken>();
   /** Every change, in order; listeners (the Live Events sender) get each one as it happens. */
   readonly changes = new EventEmitter<{ change: [CanvasChange] }>();
   private nextId = 100;
