@@ -17,7 +17,7 @@ function grade(seq: number, course: string, user: string): SyncEvent {
   return {
     ...event,
     payload,
-    key: `course:${course}/user:${user}/assignment:${String(payload.assignment_id)}`,
+    key: `course:${course}/user:${user}/assignment:${String(event.payload.assignment_id)}`,
   };
 }
 
