@@ -1,1 +1,9 @@
-export {};
+// @cds/lti-tool: import the pieces without starting anything (CONVENTIONS.md #3).
+export * from './settings.js';
+export * from './tool.js';
+export * from './platforms.js';
+export * from './tool-description.js';
+export { canvasToolConfiguration, type CanvasToolConfiguration } from './routes/config-json.js';
+export { registrationRequest, type RegistrationRequest } from './registration/request.js';
+export { registerDynamically, type RegistrationOutcome } from './registration/dynamic.js';
+export { ltiSqlitePath, describeLtiDatabase } from './db/database.js';

@@ -3,5 +3,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runCli } = await import('../src/cli/main.ts');
-process.exit(await runCli(process.argv.slice(2)));
+const argv = process.argv.slice(2);
+// `cds lti ...` belongs to @cds/lti-tool, which depends on @cds/relay: the relay package cannot
+// import it back (a cycle), so this entry point, not the package, hands those commands over.
+const { runCli } =
+  argv[0] === 'lti'
+    ? await import('../../lti-tool/src/cli/main.ts')
+    : await import('../src/cli/main.ts');
+process.exit(await runCli(argv));

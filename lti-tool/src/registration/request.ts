@@ -1,0 +1,87 @@
+// The tool's registration request for LTI Dynamic Registration, as Canvas reads it: the IMS
+// registration (https://www.imsglobal.org/spec/lti-dr/v1p0#tool-configuration) plus Canvas's
+// message extensions for placements and visibility
+// (https://canvas.instructure.com/doc/api/file.registration.html, "LTI Message schema").
+// ltijs 5.9.9's own request names no placement, so Canvas would fall back to link_selection.
+import {
+  CUSTOM_FIELDS,
+  LTI_ROUTES,
+  PLACEMENT_TEXT,
+  PRIVACY_LEVEL,
+  TOOL_DESCRIPTION,
+  TOOL_ID,
+  TOOL_SCOPES,
+  TOOL_TITLE,
+  toolDomain,
+  toolUrl,
+} from '../tool-description.js';
+
+export const TOOL_CONFIGURATION_CLAIM = 'https://purl.imsglobal.org/spec/lti-tool-configuration';
+
+export interface RegistrationMessage {
+  type: 'LtiResourceLinkRequest';
+  target_link_uri: string;
+  label: string;
+  placements: string[];
+  /** Canvas: the course_navigation link is on in every course by default. */
+  'https://canvas.instructure.com/lti/course_navigation/default_enabled': boolean;
+  /** Canvas: "admins" shows the link to teachers, TAs, designers and admins only. */
+  'https://canvas.instructure.com/lti/visibility': 'admins' | 'members' | 'public';
+}
+
+export interface RegistrationRequest {
+  application_type: 'web';
+  grant_types: string[];
+  response_types: string[];
+  initiate_login_uri: string;
+  redirect_uris: string[];
+  client_name: string;
+  jwks_uri: string;
+  token_endpoint_auth_method: 'private_key_jwt';
+  scope: string;
+  [TOOL_CONFIGURATION_CLAIM]: {
+    domain: string;
+    target_link_uri: string;
+    description: string;
+    custom_parameters: Record<string, string>;
+    claims: string[];
+    messages: RegistrationMessage[];
+    'https://canvas.instructure.com/lti/privacy_level': string;
+    'https://canvas.instructure.com/lti/tool_id': string;
+  };
+}
+
+/** What the tool at `publicUrl` asks a platform to register. */
+export function registrationRequest(publicUrl: string): RegistrationRequest {
+  const launch = toolUrl(publicUrl, LTI_ROUTES.launch);
+  return {
+    application_type: 'web',
+    grant_types: ['client_credentials', 'implicit'],
+    response_types: ['id_token'],
+    initiate_login_uri: toolUrl(publicUrl, LTI_ROUTES.login),
+    redirect_uris: [launch],
+    client_name: TOOL_TITLE,
+    jwks_uri: toolUrl(publicUrl, LTI_ROUTES.keys),
+    token_endpoint_auth_method: 'private_key_jwt',
+    scope: TOOL_SCOPES.join(' '),
+    [TOOL_CONFIGURATION_CLAIM]: {
+      domain: toolDomain(publicUrl),
+      target_link_uri: launch,
+      description: TOOL_DESCRIPTION,
+      custom_parameters: { ...CUSTOM_FIELDS },
+      claims: ['iss', 'sub', 'name', 'given_name', 'family_name', 'email'],
+      messages: [
+        {
+          type: 'LtiResourceLinkRequest',
+          target_link_uri: launch,
+          label: PLACEMENT_TEXT,
+          placements: ['course_navigation'],
+          'https://canvas.instructure.com/lti/course_navigation/default_enabled': true,
+          'https://canvas.instructure.com/lti/visibility': 'admins',
+        },
+      ],
+      'https://canvas.instructure.com/lti/privacy_level': PRIVACY_LEVEL,
+      'https://canvas.instructure.com/lti/tool_id': TOOL_ID,
+    },
+  };
+}
