@@ -25,13 +25,14 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): boolean {
 }
 
 async function main(): Promise<void> {
-  const services = await provision({});
+  const services = await provision({ chromium: true });
   const summaryDir = mkdtempSync(join(tmpdir(), 'cds-test-'));
   const summaryFile = join(summaryDir, 'summary.json');
   const env = {
     ...process.env,
     REDIS_URL: services.redis!.url,
     TEST_POSTGRES_URL: services.postgres!.url,
+    CHROMIUM_PATH: services.chromium!.path,
     CDS_TEST_SUMMARY_FILE: summaryFile,
   };
 

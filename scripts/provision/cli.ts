@@ -12,7 +12,8 @@ export const USAGE = `usage: pnpm provision [--redis-only | --postgres-only | --
 Makes REDIS_URL (default ${DEFAULT_REDIS_URL}) and TEST_POSTGRES_URL
 (default ${maskUrl(DEFAULT_TEST_POSTGRES_URL)}, plus DATABASE_URL when it is a postgres URL)
 usable: probes them and, on this machine, installs (as root) and starts what is missing.
---app: what \`pnpm start\` needs: Redis, and DATABASE_URL when it is a postgres URL (no test database).`;
+--app: what \`pnpm start\` needs: Redis, and DATABASE_URL when it is a postgres URL (no test database).
+Without flags it also makes Chromium (CHROMIUM_PATH, else Debian's chromium) ready for the browser tests.`;
 
 const KNOWN = new Set(['--redis-only', '--postgres-only', '--app', '--quiet']);
 
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       redis: !flags.has('--postgres-only'),
       postgres: !flags.has('--redis-only'),
       testDatabase: !flags.has('--app'),
+      // Everything `pnpm test` needs only when asked for everything.
+      chromium: !flags.has('--app') && !flags.has('--redis-only') && !flags.has('--postgres-only'),
       quiet: flags.has('--quiet'),
     });
     return 0;

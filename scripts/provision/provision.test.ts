@@ -285,6 +285,28 @@ describe('scripts/provision', () => {
     assert.deepEqual(result, {});
   });
 
+  it('finds Chromium at CHROMIUM_PATH, and says what to do when that is not an executable', async () => {
+    const saved = process.env.CHROMIUM_PATH;
+    try {
+      process.env.CHROMIUM_PATH = process.execPath; // any executable stands in for the browser
+      const found = await provision({
+        redis: false,
+        postgres: false,
+        chromium: true,
+        summary: false,
+      });
+      assert.deepEqual(found.chromium, { path: process.execPath, how: 'CHROMIUM_PATH' });
+      process.env.CHROMIUM_PATH = 'no-such-chromium-here';
+      await assert.rejects(
+        provision({ redis: false, postgres: false, chromium: true, summary: false }),
+        /CHROMIUM_PATH is no-such-chromium-here, which is not an executable/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+    }
+  });
+
   it('the command refuses unknown arguments and contradictory ones with status 2 and its usage', async () => {
     const unknown = await captured(() => main(['--frobnicate']));
     assert.equal(unknown.value, 2);

@@ -2,6 +2,7 @@
 // Servers already running are never restarted or changed beyond creating a missing role/database;
 // passwords are never printed (README.md, "Provisioning").
 import { connectionUrl, parseDatabaseUrl } from '../../relay/src/settings/connections.js';
+import { ensureChromium, type ChromiumResult } from './chromium.js';
 import { makeContext } from './context.js';
 import { ensurePostgres, type PostgresResult } from './postgres.js';
 import { ensureRedis, type RedisResult } from './redis.js';
@@ -18,6 +19,8 @@ export interface ProvisionOptions {
   quiet?: boolean;
   /** Print one summary line per service. @defaultValue true */
   summary?: boolean;
+  /** Chromium for the browser tests (CHROMIUM_PATH, else Debian's chromium). @defaultValue false */
+  chromium?: boolean;
   /** @defaultValue REDIS_URL, else redis://127.0.0.1:6379 */
   redisUrl?: string;
   /** @defaultValue TEST_POSTGRES_URL, else postgres://cds:cds@127.0.0.1:5432/cds_test */
@@ -31,6 +34,7 @@ export interface Provisioned {
   postgres?: PostgresResult;
   /** DATABASE_URL, when it is a PostgreSQL URL other than the test database. */
   appDatabase?: PostgresResult;
+  chromium?: ChromiumResult;
 }
 
 /**
@@ -72,6 +76,10 @@ export async function provision(options: ProvisionOptions = {}): Promise<Provisi
         `provision: PostgreSQL (DATABASE_URL) ready at ${result.appDatabase.display} (${result.appDatabase.how})`,
       );
     }
+  }
+  if (options.chromium) {
+    result.chromium = await ensureChromium(ctx, process.env.CHROMIUM_PATH?.trim() || undefined);
+    say(`provision: Chromium ready at ${result.chromium.path} (${result.chromium.how})`);
   }
   return result;
 }
