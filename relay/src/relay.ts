@@ -222,6 +222,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           bus,
           logger,
           auth: statusAuth,
+          tierOf,
           targets,
           queues,
           breakers: () => breakers?.(),

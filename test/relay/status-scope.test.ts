@@ -48,6 +48,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
+    const post = async (path: string, bearer: string, body?: unknown) => {
+      const response = await fetch(`${h.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
     const messageOf = (body: Record<string, unknown>) =>
       (body.error as { message: string } | undefined)?.message ?? '';
 
@@ -123,6 +131,84 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.match(messageOf(foreign.body), /does not speak for canvas/);
     });
 
+    it('lets an instructor take a side in a conflict of their course; not a student, not another course', async () => {
+      const canvas = exampleEvent('content_edit', 7, { source: 'canvas', vv: { canvas: 1 } });
+      const discourse = {
+        ...exampleEvent('content_edit', 7, { source: 'discourse', vv: { discourse: 1 } }),
+        payload: { ...canvas.payload, body_html: '<p>Edited in the forum.</p>' },
+      };
+      await h.send([canvas, discourse]);
+      await h.relay.workers!.runBackgroundBatch();
+      const instructor = await token({});
+      const conflicts = await waitFor('the conflict on the course page', async () => {
+        const view = (await get('/v1/status/courses/565', instructor))
+          .body as unknown as CourseBody;
+        return view.conflicts.length === 1
+          ? (view.conflicts as Array<{ id: string; key: string }>)
+          : undefined;
+      });
+      const { id, key } = conflicts![0]!;
+      assert.equal(key, canvas.key);
+      const path = `/v1/status/conflicts/${id}/resolve`;
+
+      const student = await post(path, await token({ role: 'student', user: STUDENT }), {
+        take: 'canvas',
+      });
+      assert.equal(student.status, 404, 'a content page names no student: not theirs to see');
+      const otherCourse = await post(path, await token({ course: '777' }), { take: 'canvas' });
+      assert.equal(otherCourse.status, 404);
+      const badSide = await post(path, instructor, { take: 'moodle' });
+      assert.equal(badSide.status, 400);
+      assert.match(messageOf(badSide.body), /must be "canvas" or "discourse"/);
+
+      const taken = await post(path, instructor, { take: 'discourse' });
+      assert.equal(taken.status, 202);
+      assert.match(String(taken.body.eventId), /^[0-9a-f-]{36}$/);
+      const again = await post(path, instructor, { take: 'canvas' });
+      assert.equal(again.status, 409);
+      assert.match(messageOf(again.body), /already resolved/);
+      const audit = await h.relay.store.db
+        .selectFrom('audit')
+        .select(['actor', 'detail'])
+        .where('action', '=', 'conflict.resolved')
+        .where('subject', '=', id)
+        .executeTakeFirstOrThrow();
+      assert.equal(audit.actor, `lti:${TEACHER}@course:565`);
+    });
+
+    it('lets an instructor replay a dead letter of their course', async () => {
+      const refused = grade(8, '565', STUDENT);
+      h.target.refuse.set(refused.id, 'assignment is closed');
+      await h.send([refused]);
+      await waitFor('dead-lettered', async () => (await h.eventStates()).dead === 1);
+      const instructor = await token({});
+      const view = (await get('/v1/status/courses/565', instructor)).body as unknown as CourseBody;
+      assert.deepEqual(
+        (view.deadLetters as Array<{ eventId: string }>).map((d) => d.eventId),
+        [refused.id],
+      );
+      const path = `/v1/status/dead-letters/${refused.id}/replay`;
+      const student = await post(path, await token({ role: 'student', user: STUDENT }));
+      assert.equal(student.status, 403, 'their own grade, but students do not act');
+      h.target.refuse.delete(refused.id);
+      const replayed = await post(path, instructor);
+      assert.equal(replayed.status, 202);
+      assert.equal(replayed.body.replayed, 1);
+      // The replay keeps its delivery id (the target applies a delivery once): watch the relay's state.
+      await waitFor(
+        'applied after the replay',
+        async () =>
+          (
+            (await get(`/v1/status/events/${refused.id}`, instructor)).body.event as {
+              state: string;
+            }
+          ).state === 'applied',
+      );
+      const twice = await post(path, instructor);
+      assert.equal(twice.status, 409);
+      assert.match(messageOf(twice.body), /no open dead letter/);
+    });
+
     it("streams a student only their own entities' changes", async () => {
       const student = await token({ role: 'student', user: STUDENT });
       const abort = new AbortController();
@@ -143,7 +229,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const next = [grade(4, '565', OTHER_STUDENT), grade(5, '565', STUDENT)];
       await h.send(next);
       await waitFor('their own grade streamed', () => raw.includes(next[1]!.id));
-      await waitFor('both applied', async () => (await h.eventStates()).applied === 5);
+      await waitFor('both applied', async () => {
+        const states = await Promise.all(
+          next.map(
+            async (e) =>
+              (await get(`/v1/status/events/${e.id}`, 'test-admin-token-0123456789')).body.event,
+          ),
+        );
+        return states.every((e) => (e as { state: string }).state === 'applied');
+      });
       abort.abort();
       await reading;
       assert.ok(!raw.includes(next[0]!.id), "a classmate's change never reaches the stream");

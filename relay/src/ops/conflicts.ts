@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
+  CdsError,
   mergeVectors,
   type EntityState,
   type EntityType,
@@ -53,9 +54,10 @@ export async function resolveConflict(
       .selectAll()
       .where('id', '=', conflictId)
       .executeTakeFirst();
-    if (!conflict) throw new Error(`no conflict ${conflictId}: see "cds conflicts list"`);
+    if (!conflict)
+      throw new CdsError('ERR_NOT_FOUND', `no conflict ${conflictId}: see "cds conflicts list"`);
     if (conflict.status !== 'open')
-      throw new Error(`conflict ${conflictId} is already ${conflict.status}`);
+      throw new CdsError('ERR_CONFLICT', `conflict ${conflictId} is already ${conflict.status}`);
     const stateRow = await trx
       .selectFrom('sync_state')
       .select('state')
@@ -67,7 +69,8 @@ export async function resolveConflict(
     const heads: Head[] = registers.flatMap((r) => state.registers[r] ?? []);
     const chosen = heads.filter((h) => h.source === take);
     if (chosen.length === 0)
-      throw new Error(
+      throw new CdsError(
+        'ERR_MALFORMED',
         `conflict ${conflictId} has no version from ${take} (sources: ${[...new Set(heads.map((h) => h.source))].join(', ')})`,
       );
     const vv: VersionVector = heads.reduce<VersionVector>((acc, h) => mergeVectors(acc, h.vv), {});

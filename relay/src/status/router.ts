@@ -5,11 +5,13 @@ import type { Store } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { StatusBus, StatusMessage } from './bus.js';
 import { principalOf, type Principal } from '../http/auth.js';
+import { statusActionsRouter, type StatusActionsDeps } from './actions.js';
 import { courseStatus } from './course.js';
 import { entityStatus, eventStatus, statusSummary, type SummaryOptions } from './queries.js';
 import { keyPatternsOf, keyVisibleTo, requireAdmin, requireCourse, requireKey } from './scope.js';
 
-export interface StatusRouterDeps extends Omit<SummaryOptions, 'now'> {
+export interface StatusRouterDeps
+  extends Omit<SummaryOptions, 'now'>, Pick<StatusActionsDeps, 'tierOf'> {
   store: Store;
   bus: StatusBus;
   logger: Logger;
@@ -91,6 +93,12 @@ export function statusRouter(deps: StatusRouterDeps): Router {
     const patterns = keyPatternsOf(principal) ?? [`course:${course}/%`, `completion:${course}/%`];
     res.json(await courseStatus(db, course, patterns, { limit }));
   });
+
+  // Actions queue work: only where the relay has its queues (every web process does).
+  if (deps.queues)
+    router.use(
+      statusActionsRouter({ store: deps.store, queues: deps.queues, tierOf: deps.tierOf }),
+    );
 
   router.get('/v1/status/stream', async (req, res) => {
     const { key } = parse(streamQuery, req.query, 'query parameter');
