@@ -29,3 +29,20 @@ export function deterministicUuidV7(timeMs: number, seed: string): string {
     hex.slice(20),
   ].join('-');
 }
+
+/** Canvas's shard size: a global id is `shard * 10^13 + local id` (Switchman, canvas-lms). */
+const SHARD_SPAN = 10_000_000_000_000n;
+
+/**
+ * A Canvas id in its global form, so every key names a course or user the same way whichever
+ * event carried it: Live Events mostly send global ids ("21070000000000565"), but some bodies
+ * (course_completed's course and user) send local ones ("565"). A local id is placed on the shard
+ * of `reference`, a global id of the same account (e.g. `metadata.root_account_id`); without a
+ * global reference the id is returned as it is.
+ */
+export function globalCanvasId(id: string, reference: string | null | undefined): string {
+  const local = BigInt(id);
+  if (local >= SHARD_SPAN || !reference) return id;
+  const shard = BigInt(reference) / SHARD_SPAN;
+  return shard === 0n ? id : String(shard * SHARD_SPAN + local);
+}

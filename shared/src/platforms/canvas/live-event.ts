@@ -23,6 +23,8 @@ export const liveEventMetadataSchema = z.looseObject({
   context_id: canvasId.nullish(),
   /** The user whose request caused the event; absent on system-generated events. */
   user_id: canvasId.nullish(),
+  /** The root account's global id: its shard places the local ids some bodies send. */
+  root_account_id: canvasId.nullish(),
 });
 export type LiveEventMetadata = z.infer<typeof liveEventMetadataSchema>;
 

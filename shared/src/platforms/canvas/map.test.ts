@@ -304,9 +304,11 @@ describe('mapping Canvas Live Events to SyncEvents', () => {
       const plain = await mapped(sample);
       assert.deepEqual(
         plain.map((e) => [e.entity, e.key]),
-        [['course_completion', 'completion:565/user:123']],
+        [['course_completion', 'completion:21070000000000565/user:21070000000000123']],
       );
-      // The body names course 565 locally; the metadata by its global id: either is accepted.
+      // The body's local ids are keyed globally (the root account's shard), as other events key them.
+      assert.equal((plain[0]!.payload.course as { id: string }).id, '21070000000000565');
+      // An admin may list the course by its local id or its global one.
       for (const id of ['565', '21070000000000565']) {
         const events = await mapped(sample, { certificateCourses: [id] });
         assert.deepEqual(
@@ -314,7 +316,10 @@ describe('mapping Canvas Live Events to SyncEvents', () => {
           ['course_completion', 'certificate'],
         );
         const certificate = events[1]!;
-        assert.equal(certificate.key, 'course:565/user:123/certificate:canvas-completion-565-123');
+        assert.equal(
+          certificate.key,
+          'course:21070000000000565/user:21070000000000123/certificate:canvas-completion-21070000000000565-21070000000000123',
+        );
         assert.equal(certificate.payload.issued_at, '2019-11-05T13:38:00.218Z');
         assert.equal(certificate.payload.title, 'Certificate of completion: Computer Science I');
       }

@@ -18,6 +18,7 @@ import {
   checkLookup,
   type CanvasLookup,
 } from './lookup.js';
+import { globalCanvasId } from './ids.js';
 
 // One function per mapped Live Event: what entity instances its body gives, or why none.
 
@@ -144,7 +145,16 @@ export const MAPPERS: Record<MappedEvent, Mapper> = {
   },
 
   course_completed(ctx) {
-    const { course, user, progress } = parseBody(ctx.event, courseCompletedBody);
+    const body = parseBody(ctx.event, courseCompletedBody);
+    const { progress } = body;
+    // The body names the course and user by local ids: key them globally, as every other event.
+    const shardOf = ctx.event.metadata.root_account_id ?? ctx.event.metadata.context_id;
+    const course = {
+      ...body.course,
+      id: globalCanvasId(body.course.id, shardOf),
+      account_id: globalCanvasId(body.course.account_id, shardOf),
+    };
+    const user = { ...body.user, id: globalCanvasId(body.user.id, shardOf) };
     const completedAt = progress.completed_at ?? null;
     const drafts: Draft[] = [
       {
@@ -167,8 +177,8 @@ export const MAPPERS: Record<MappedEvent, Mapper> = {
       },
     ];
     const issuing = new Set(ctx.options.certificateCourses ?? []);
-    // The body names the course by its local id, the metadata by its global one: accept either.
-    if (issuing.has(course.id) || (ctx.course !== undefined && issuing.has(ctx.course))) {
+    // An admin may list the course by its local id (as Canvas's pages show it) or its global one.
+    if (issuing.has(course.id) || issuing.has(body.course.id)) {
       drafts.push({
         entity: 'certificate',
         payload: {
