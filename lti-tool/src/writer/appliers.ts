@@ -1,0 +1,220 @@
+// How each Canvas-bound entity is written to Canvas (DESIGN.md section 3, "flows"): a grade as an
+// AGS score on its line item, forum posts as one participation score per student and course.
+// Entities Canvas has no write for are refused with the reason, so the relay dead-letters them.
+import { PAYLOAD_SCHEMAS_V1, type DeliveryItem, type EntityType } from '@cds/shared';
+import { localCanvasId, type CanvasAgs } from './ags.js';
+import { CanvasRefused } from './canvas-client.js';
+import type { EventOutcome, WriterStore } from './store.js';
+
+export interface ApplyContext {
+  ags: CanvasAgs;
+  store: WriterStore;
+  /** When the relay signed the delivery (ms): the score timestamp when the value has none. */
+  issuedAt: number;
+  /** Records one event's outcome as soon as it is known, so a retry does not write it again. */
+  record(eventId: string, outcome: EventOutcome): Promise<void>;
+  /** Called between writes: throws CanvasUnavailable when Canvas's rate limit runs low. */
+  pace(): void;
+}
+
+/** Applies a run of items of one entity, in order, recording each event's outcome. */
+export type Applier = (items: DeliveryItem[], ctx: ApplyContext) => Promise<void>;
+
+/** Which Discourse category is which Canvas course, and who is who (DESIGN.md section 3b). */
+export interface ForumLinks {
+  courseOfCategory(categoryId: number): Promise<string | undefined>;
+  canvasUserOf(discourseUserId: number): Promise<string | undefined>;
+}
+
+export interface ApplierOptions {
+  links?: ForumLinks;
+  /** Posts that earn full participation marks. @defaultValue 10 */
+  forumPostsForFullMarks?: number;
+}
+
+const rejected = (reason: string): EventOutcome => ({ outcome: 'rejected', reason });
+const APPLIED: EventOutcome = { outcome: 'applied' };
+
+/** Runs `write`; Canvas refusing it for good becomes this event's rejection with Canvas's reason. */
+async function settle(ctx: ApplyContext, eventId: string, write: () => Promise<void>) {
+  try {
+    await write();
+    await ctx.record(eventId, APPLIED);
+  } catch (error) {
+    if (!(error instanceof CanvasRefused)) throw error;
+    await ctx.record(eventId, rejected(error.message));
+  }
+}
+
+const GRADE_KEY = /^course:(\d+)\/user:(\d+)\/assignment:(\d+)$/;
+
+/**
+ * A grade for Canvas (a participation grade from the forum): an AGS score on the line item the
+ * tool keeps for that assignment (resourceId `canvas-assignment:<id>`, created when missing).
+ */
+export const applyGrades: Applier = async (items, ctx) => {
+  for (const item of items) {
+    ctx.pace();
+    const key = GRADE_KEY.exec(item.key);
+    if (!key) {
+      await ctx.record(
+        item.eventId,
+        rejected(`grade key "${item.key}" names no course, user and assignment`),
+      );
+      continue;
+    }
+    const [, course, user, assignment] = key as unknown as [string, string, string, string];
+    let score: number | null = null;
+    let pointsPossible: number | null = null;
+    let gradedAt: string | undefined;
+    if (item.op === 'upsert') {
+      const value = PAYLOAD_SCHEMAS_V1.grade.safeParse(item.value);
+      if (!value.success) {
+        const issue = value.error.issues[0];
+        await ctx.record(
+          item.eventId,
+          rejected(
+            `grade value is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+          ),
+        );
+        continue;
+      }
+      ({ score, points_possible: pointsPossible } = value.data);
+      gradedAt = value.data.graded_at;
+    }
+    const scoreMaximum = pointsPossible ?? 100;
+    await settle(ctx, item.eventId, async () => {
+      const lineItem = await ctx.ags.lineItem(course, {
+        resourceId: `canvas-assignment:${localCanvasId(assignment)}`,
+        tag: 'cds-grade',
+        label: `Participation grade (assignment ${localCanvasId(assignment)})`,
+        scoreMaximum,
+      });
+      await ctx.ags.publishScore(lineItem, {
+        userId: await ctx.ags.ltiUserId(course, user),
+        scoreGiven: score,
+        scoreMaximum,
+        timestamp: gradedAt ?? new Date(ctx.issuedAt).toISOString(),
+      });
+    });
+  }
+};
+
+const POST_KEY = /^topic:\d+\/post:(\d+)$/;
+
+/**
+ * Forum posts (a background batch): each post is tallied per student and course, then every
+ * student the batch touched gets one score on the course's "Forum participation" line item.
+ */
+export function forumParticipation(options: ApplierOptions = {}): Applier {
+  const fullMarks = options.forumPostsForFullMarks ?? 10;
+  return async (items, ctx) => {
+    // Which events each student's score settles.
+    const students = new Map<string, { course: string; user: string; eventIds: string[] }>();
+    for (const item of items) {
+      const postId = POST_KEY.exec(item.key)?.[1];
+      if (!postId) {
+        await ctx.record(item.eventId, rejected(`forum post key "${item.key}" names no post`));
+        continue;
+      }
+      let owner: { courseId: string; canvasUserId: string } | undefined;
+      let live = false;
+      if (item.op === 'upsert') {
+        const post = PAYLOAD_SCHEMAS_V1.forum_post.safeParse(item.value);
+        if (!post.success) {
+          await ctx.record(
+            item.eventId,
+            rejected(`forum post value is invalid: ${post.error.issues[0]?.message ?? ''}`),
+          );
+          continue;
+        }
+        const { category_id: category, user_id: author, deleted_at } = post.data;
+        const courseId =
+          category === null ? undefined : await options.links?.courseOfCategory(category);
+        if (!courseId) {
+          await ctx.record(
+            item.eventId,
+            rejected(`Discourse category ${category ?? '(none)'} is not linked to a Canvas course`),
+          );
+          continue;
+        }
+        const canvasUserId = await options.links?.canvasUserOf(author);
+        if (!canvasUserId) {
+          await ctx.record(
+            item.eventId,
+            rejected(`Discourse user ${author} is not linked to a Canvas user`),
+          );
+          continue;
+        }
+        owner = { courseId, canvasUserId };
+        live = deleted_at === null;
+      } else {
+        owner = await ctx.store.postOwner(postId);
+        if (!owner) {
+          // A post never counted: deleting it changes no score.
+          await ctx.record(item.eventId, APPLIED);
+          continue;
+        }
+      }
+      await ctx.store.notePost({ postId, ...owner, live });
+      const id = `${owner.courseId} ${owner.canvasUserId}`;
+      const student = students.get(id) ?? {
+        course: owner.courseId,
+        user: owner.canvasUserId,
+        eventIds: [],
+      };
+      student.eventIds.push(item.eventId);
+      students.set(id, student);
+    }
+    for (const student of students.values()) {
+      ctx.pace();
+      const posts = await ctx.store.postCount(student.course, student.user);
+      let refusal: string | undefined;
+      try {
+        const lineItem = await ctx.ags.lineItem(student.course, {
+          resourceId: 'forum-participation',
+          tag: 'cds-forum-participation',
+          label: 'Forum participation',
+          scoreMaximum: fullMarks,
+        });
+        await ctx.ags.publishScore(lineItem, {
+          userId: await ctx.ags.ltiUserId(student.course, student.user),
+          scoreGiven: Math.min(posts, fullMarks),
+          scoreMaximum: fullMarks,
+          timestamp: new Date().toISOString(),
+          comment: `${posts} forum post${posts === 1 ? '' : 's'}`,
+        });
+      } catch (error) {
+        if (!(error instanceof CanvasRefused)) throw error;
+        refusal = error.message;
+      }
+      for (const eventId of student.eventIds)
+        await ctx.record(eventId, refusal ? rejected(refusal) : APPLIED);
+    }
+  };
+}
+
+/** Entities that flow to Canvas but have no Canvas write here: refused with the reason. */
+export function noCanvasWrite(entity: EntityType, why: string): Applier {
+  return async (items, ctx) => {
+    for (const item of items)
+      await ctx.record(item.eventId, rejected(`${entity} cannot be written to Canvas: ${why}`));
+  };
+}
+
+/** The default appliers, by entity; anything missing is refused as not a Canvas entity. */
+export function canvasAppliers(options: ApplierOptions = {}): Partial<Record<EntityType, Applier>> {
+  return {
+    grade: applyGrades,
+    forum_post: forumParticipation(options),
+    badge: noCanvasWrite(
+      'badge',
+      'Canvas has no API to grant badges (Canvas Credentials is a separate service)',
+    ),
+    profile: noCanvasWrite('profile', 'the tool has no Canvas REST token to edit users with'),
+    content_edit: noCanvasWrite(
+      'content_edit',
+      'writing pages and announcements to Canvas is not built yet',
+    ),
+  };
+}

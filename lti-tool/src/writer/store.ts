@@ -1,0 +1,185 @@
+// What the Canvas writer remembers (DESIGN.md section 5b: receivers apply a delivery id once): the
+// deliveries it answered, each event's outcome (so a retry after a partial failure skips what was
+// written), and the forum posts that make up each student's participation score. Kysely on the
+// relay's DATABASE_URL (SQLite or PostgreSQL), in tables of its own, created by its own migration.
+import { openStore, type Store } from '@cds/relay';
+
+export type WriterTables = {
+  lti_writer_deliveries: { delivery_id: string; rejected: string; applied_at: number };
+  lti_writer_events: {
+    delivery_id: string;
+    event_id: string;
+    outcome: 'applied' | 'rejected';
+    reason: string | null;
+  };
+  lti_writer_forum_posts: {
+    post_id: string;
+    course_id: string;
+    canvas_user_id: string;
+    live: number;
+    updated_at: number;
+  };
+};
+
+export type Rejection = { eventId: string; reason: string };
+export type EventOutcome = { outcome: 'applied' } | { outcome: 'rejected'; reason: string };
+
+/** Creates the writer's tables when missing; safe to run on every start and on both dialects. */
+async function migrate(store: Store): Promise<void> {
+  const db = store.db.withTables<WriterTables>();
+  await db.schema
+    .createTable('lti_writer_deliveries')
+    .ifNotExists()
+    .addColumn('delivery_id', 'varchar(200)', (c) => c.primaryKey())
+    .addColumn('rejected', 'text', (c) => c.notNull())
+    .addColumn('applied_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('lti_writer_events')
+    .ifNotExists()
+    .addColumn('delivery_id', 'varchar(200)', (c) => c.notNull())
+    .addColumn('event_id', 'varchar(200)', (c) => c.notNull())
+    .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addPrimaryKeyConstraint('lti_writer_events_pk', ['delivery_id', 'event_id'])
+    .execute();
+  await db.schema
+    .createTable('lti_writer_forum_posts')
+    .ifNotExists()
+    .addColumn('post_id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('course_id', 'varchar(32)', (c) => c.notNull())
+    .addColumn('canvas_user_id', 'varchar(32)', (c) => c.notNull())
+    .addColumn('live', 'integer', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('lti_writer_forum_posts_by_user')
+    .ifNotExists()
+    .on('lti_writer_forum_posts')
+    .columns(['course_id', 'canvas_user_id'])
+    .execute();
+}
+
+export class WriterStore {
+  private constructor(private readonly store: Store) {}
+
+  /** Opens DATABASE_URL (migrating the relay's schema and the writer's tables). */
+  static async open(databaseUrl: string): Promise<WriterStore> {
+    const store = await openStore(databaseUrl, { poolSize: 4 });
+    try {
+      await migrate(store);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return new WriterStore(store);
+  }
+
+  private get db() {
+    return this.store.db.withTables<WriterTables>();
+  }
+
+  /** The answer already given for a delivery id, if it was completed. */
+  async completed(deliveryId: string): Promise<Rejection[] | undefined> {
+    const row = await this.db
+      .selectFrom('lti_writer_deliveries')
+      .select('rejected')
+      .where('delivery_id', '=', deliveryId)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.rejected) as Rejection[]) : undefined;
+  }
+
+  /** Outcomes recorded for a delivery's events by an earlier, unfinished attempt. */
+  async outcomes(deliveryId: string): Promise<Map<string, EventOutcome>> {
+    const rows = await this.db
+      .selectFrom('lti_writer_events')
+      .selectAll()
+      .where('delivery_id', '=', deliveryId)
+      .execute();
+    return new Map(
+      rows.map((r) => [
+        r.event_id,
+        r.outcome === 'applied'
+          ? { outcome: 'applied' }
+          : { outcome: 'rejected', reason: r.reason ?? 'rejected' },
+      ]),
+    );
+  }
+
+  async recordOutcome(deliveryId: string, eventId: string, outcome: EventOutcome): Promise<void> {
+    await this.db
+      .insertInto('lti_writer_events')
+      .values({
+        delivery_id: deliveryId,
+        event_id: eventId,
+        outcome: outcome.outcome,
+        reason: outcome.outcome === 'rejected' ? outcome.reason : null,
+      })
+      .onConflict((oc) => oc.columns(['delivery_id', 'event_id']).doNothing())
+      .execute();
+  }
+
+  /** Marks the delivery answered: a retry gets the same answer and writes nothing. */
+  async complete(deliveryId: string, rejected: Rejection[], now = Date.now()): Promise<void> {
+    await this.db
+      .insertInto('lti_writer_deliveries')
+      .values({ delivery_id: deliveryId, rejected: JSON.stringify(rejected), applied_at: now })
+      .onConflict((oc) => oc.column('delivery_id').doNothing())
+      .execute();
+  }
+
+  /** Records a forum post (or its deletion) for the participation tally; idempotent by post id. */
+  async notePost(post: {
+    postId: string;
+    courseId: string;
+    canvasUserId: string;
+    live: boolean;
+    now?: number;
+  }): Promise<void> {
+    const values = {
+      post_id: post.postId,
+      course_id: post.courseId,
+      canvas_user_id: post.canvasUserId,
+      live: post.live ? 1 : 0,
+      updated_at: post.now ?? Date.now(),
+    };
+    await this.db
+      .insertInto('lti_writer_forum_posts')
+      .values(values)
+      .onConflict((oc) =>
+        oc.column('post_id').doUpdateSet({
+          course_id: values.course_id,
+          canvas_user_id: values.canvas_user_id,
+          live: values.live,
+          updated_at: values.updated_at,
+        }),
+      )
+      .execute();
+  }
+
+  /** How many live posts a student has in a course. */
+  async postCount(courseId: string, canvasUserId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('lti_writer_forum_posts')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('course_id', '=', courseId)
+      .where('canvas_user_id', '=', canvasUserId)
+      .where('live', '=', 1)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Who wrote a post and in which course, as recorded when it was first seen. */
+  async postOwner(postId: string): Promise<{ courseId: string; canvasUserId: string } | undefined> {
+    const row = await this.db
+      .selectFrom('lti_writer_forum_posts')
+      .select(['course_id', 'canvas_user_id'])
+      .where('post_id', '=', postId)
+      .executeTakeFirst();
+    return row ? { courseId: row.course_id, canvasUserId: row.canvas_user_id } : undefined;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

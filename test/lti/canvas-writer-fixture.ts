@@ -1,0 +1,184 @@
+// Test fixture for the Canvas writer: the Canvas simulator (REST + LTI platform) with course 565
+// and students 20001..20003 (the ids of the example events, exampleCanvasId), the LTI tool
+// installed in it from its developer-key JSON and registered as a platform, the writer's
+// POST /v1/deliveries on real HTTP, and a relay key (its JWKS served over HTTP) to sign deliveries.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import {
+  generateProducerKey,
+  importSigner,
+  signDelivery,
+  type Delivery,
+  type EntityType,
+  type Signer,
+} from '@cds/shared';
+import { createTestDatabase, type TestDatabase } from '@cds/relay/testing';
+import { canvasToolConfiguration, createLtiTool, type LtiTool } from '@cds/lti-tool';
+import {
+  createCanvasWriter,
+  ltijsCredentials,
+  type Applier,
+  type CanvasWriterHandle,
+  type ForumLinks,
+} from '../../lti-tool/src/writer/index.js';
+import { startCanvasSimulator, type CanvasSimulator } from '../sim/canvas/server.js';
+import type { CanvasState } from '../sim/canvas/state.js';
+import { freePort } from '../support/ports.js';
+
+export const COURSE = 565;
+export const STUDENTS = [20001, 20002, 20003];
+
+async function serve(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function seed(state: CanvasState): void {
+  const now = state.time();
+  state.courses.set(COURSE, {
+    id: COURSE,
+    name: 'Algorithms',
+    course_code: 'ALG-101',
+    workflow_state: 'available',
+    account_id: state.accountId,
+    uuid: 'course-uuid-565',
+    sis_course_id: null,
+    created_at: now,
+  });
+  for (const id of STUDENTS) {
+    state.users.set(id, {
+      id,
+      name: `Ada Student ${id}`,
+      sortable_name: `Student ${id}, Ada`,
+      short_name: 'Ada',
+      email: `ada${id}@example.edu`,
+      login_id: `ada${id}`,
+      sis_user_id: null,
+      lti_id: `lti-user-${id}`,
+      avatar_url: 'https://canvas.instructure.com/images/messages/avatar-50.png',
+      created_at: now,
+    });
+    const enrollment = state.id();
+    state.enrollments.set(enrollment, {
+      id: enrollment,
+      course_id: COURSE,
+      user_id: id,
+      type: 'StudentEnrollment',
+      enrollment_state: 'active',
+      created_at: now,
+      updated_at: now,
+    });
+  }
+}
+
+export interface WriterFixture {
+  sim: CanvasSimulator;
+  tool: LtiTool;
+  writer: CanvasWriterHandle;
+  /** POST /v1/deliveries on the writer's own server. */
+  deliveriesUrl: string;
+  relay: Signer;
+  /** Signs a delivery with the relay's key (or `signer`), as the relay's webhook connector does. */
+  sign(delivery: Delivery, options?: { signer?: Signer; now?: number }): Promise<string>;
+  /** POSTs a delivery as the relay does; `idempotencyKey` defaults to its id. */
+  post(
+    delivery: Delivery,
+    options?: { signer?: Signer; now?: number; idempotencyKey?: string },
+  ): Promise<{ status: number; body: unknown; retryAfter: string | null }>;
+  close(): Promise<void>;
+}
+
+export interface WriterFixtureOptions {
+  database: TestDatabase;
+  links?: ForumLinks;
+  appliers?: (
+    defaults: Partial<Record<EntityType, Applier>>,
+  ) => Partial<Record<EntityType, Applier>>;
+}
+
+export async function startWriterFixture(options: WriterFixtureOptions): Promise<WriterFixture> {
+  const sim = await startCanvasSimulator();
+  seed(sim.state);
+  const lti = sim.lti;
+  if (!lti) throw new Error('the Canvas simulator has no LTI platform');
+
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const tool = await createLtiTool({
+    key: 'test-lti-key-0123456789abcdef',
+    databaseUrl: options.database.url,
+    publicUrl,
+  });
+  await tool.listen(port);
+  const { registration, deployment } = lti.installTool(
+    canvasToolConfiguration(publicUrl) as unknown as Parameters<typeof lti.installTool>[0],
+  );
+  await tool.platforms.add({
+    issuer: sim.url,
+    clientId: registration.clientId,
+    deploymentIds: [deployment.deploymentId],
+    authUrl: `${sim.url}/api/lti/authorize_redirect`,
+    tokenUrl: `${sim.url}/login/oauth2/token`,
+    jwksUrl: `${sim.url}/api/lti/security/jwks`,
+  });
+
+  const pair = await generateProducerKey('cds-relay', ['manual']);
+  const relay = await importSigner(pair.privateJwk, 'cds-relay');
+  const jwksApp = express();
+  jwksApp.get('/.well-known/jwks.json', (_req, res) => void res.json({ keys: [pair.publicJwk] }));
+  const jwks = await serve(jwksApp);
+
+  const writer = await createCanvasWriter({
+    databaseUrl: options.database.url,
+    canvasUrl: sim.url,
+    relayKeys: `${jwks.url}/.well-known/jwks.json`,
+    credentials: ltijsCredentials(tool.provider),
+    links: options.links,
+    appliers: options.appliers,
+    onError: () => undefined,
+  });
+  const app = express();
+  app.use(writer.router);
+  const receiver = await serve(app);
+  const deliveriesUrl = `${receiver.url}/v1/deliveries`;
+
+  const sign = (delivery: Delivery, o: { signer?: Signer; now?: number } = {}) =>
+    signDelivery(delivery, o.signer ?? relay, { now: o.now });
+  return {
+    sim,
+    tool,
+    writer,
+    deliveriesUrl,
+    relay,
+    sign,
+    async post(delivery, o = {}) {
+      const response = await fetch(deliveriesUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/jose',
+          'idempotency-key': o.idempotencyKey ?? delivery.id,
+        },
+        body: await sign(delivery, o),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: text ? (JSON.parse(text) as unknown) : null,
+        retryAfter: response.headers.get('retry-after'),
+      };
+    },
+    async close() {
+      for (const server of [receiver.server, jwks.server]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      await writer.close();
+      await tool.close();
+      await sim.close();
+    },
+  };
+}
+
+export { createTestDatabase };
