@@ -7,3 +7,5 @@ export { canvasToolConfiguration, type CanvasToolConfiguration } from './routes/
 export { registrationRequest, type RegistrationRequest } from './registration/request.js';
 export { registerDynamically, type RegistrationOutcome } from './registration/dynamic.js';
 export { ltiSqlitePath, describeLtiDatabase } from './db/database.js';
+export * from './page/index.js';
+export { loadProducerSigner } from './page/producer-key.js';

@@ -10,7 +10,24 @@ describe('the LTI tool settings', () => {
       publicUrl: 'http://localhost:8081',
       databaseUrl: 'sqlite:./data/cds.sqlite',
       key: KEY,
+      relayUrl: 'http://127.0.0.1:8080',
+      toolKeyPath: './data/keys/lti-tool.private.jwk.json',
     });
+  });
+
+  it('takes RELAY_URL (else the relay on PORT) and LTI_TOOL_KEY for the course page', () => {
+    assert.equal(loadLtiSettings({ LTI_KEY: KEY, PORT: '9090' }).relayUrl, 'http://127.0.0.1:9090');
+    const s = loadLtiSettings({
+      LTI_KEY: KEY,
+      RELAY_URL: 'https://relay.example.edu/',
+      LTI_TOOL_KEY: '/etc/cds/lti-tool.private.jwk.json',
+    });
+    assert.equal(s.relayUrl, 'https://relay.example.edu');
+    assert.equal(s.toolKeyPath, '/etc/cds/lti-tool.private.jwk.json');
+    assert.throws(
+      () => loadLtiSettings({ LTI_KEY: KEY, RELAY_URL: 'relay:8080' }),
+      /RELAY_URL must be an http\(s\) URL/,
+    );
   });
 
   it('takes LTI_PUBLIC_URL without its trailing slash', () => {

@@ -10,6 +10,8 @@ import { PlatformRegistry } from './platforms.js';
 import { createProvider } from './provider.js';
 import { dynamicRegistrationHandler } from './registration/dynamic.js';
 import { configJsonHandler } from './routes/config-json.js';
+import { ltijsRefusal } from './page/messages.js';
+import { createCoursePage, type CoursePageOptions } from './page/router.js';
 import { CANVAS_INTAKE_ROUTE, LTI_ROUTES } from './tool-description.js';
 
 export interface LtiToolOptions {
@@ -19,8 +21,10 @@ export interface LtiToolOptions {
   databaseUrl: string;
   /** LTI_PUBLIC_URL: the tool's address as Canvas and browsers reach it. */
   publicUrl: string;
-  /** Answers a verified launch. @defaultValue a page naming the course and roles */
+  /** Answers a verified launch. @defaultValue the course page when `page` is set, else a page naming the course */
   onLaunch?: (token: IdToken, req: Request, res: Response) => unknown;
+  /** The course page (page/): where the relay is and the tool's producer key. @defaultValue none */
+  page?: CoursePageOptions;
   /** Unexpected failures of our routes. @defaultValue written to stderr */
   onError?: (error: unknown) => void;
 }
@@ -79,8 +83,13 @@ export async function createLtiTool(options: LtiToolOptions): Promise<LtiTool> {
   provider.whitelist(...PUBLIC_ROUTES.map((r) => ({ ...r })));
   provider.app.get(LTI_ROUTES.config, configJsonHandler(options.publicUrl));
   provider.onDynamicRegistration(dynamicRegistrationHandler(options.publicUrl, platforms, onError));
-  const onLaunch = options.onLaunch ?? defaultLaunch;
+  const page = options.page && createCoursePage(options.page, onError);
+  if (page) provider.app.use(page.router);
+  const onLaunch = options.onLaunch ?? page?.onLaunch ?? defaultLaunch;
   provider.onConnect((token, req, res) => onLaunch(token, req, res));
+  // Refused launches and ended sessions say why, in words, instead of ltijs's bare 401 JSON.
+  provider.onInvalidToken(ltijsRefusal);
+  provider.onSessionTimeout(ltijsRefusal);
 
   // What ltijs's deploy() does, minus its listen, its SIGINT handler and its process.exit.
   try {
