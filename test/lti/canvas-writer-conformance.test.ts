@@ -1,0 +1,171 @@
+// The connector conformance suite (test/connectors/conformance.ts) against the LTI tool's
+// receiver: the relay's webhook connector for the canvas side delivering to the real
+// POST /v1/deliveries, which writes to the Canvas simulator, on both databases.
+//
+// The suite drives its receiver's failures through `mode`; here a thin front server plays them
+// (answers `status`, hangs, or lets the tool apply and then loses the answer) and passes every
+// other request to the tool. `appliedCount` counts the events the tool settled (wrote to Canvas,
+// or refused because Canvas has no write for the entity: badge, profile, content_edit), so
+// "applied once" means the tool took each event exactly once however often it was delivered;
+// `refuse` is played by an applier in front of the tool's own, refusing those events with that
+// reason as the tool refuses an event Canvas will not take.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exampleEvent, type Delivery, type EntityType, type Signer } from '@cds/shared';
+import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from '@cds/relay/testing';
+import { WebhookConnector } from '../../relay/src/connectors/webhook/connector.js';
+import type { Applier } from '../../lti-tool/src/writer/index.js';
+import { connectorConformance, type ConformanceReceiver } from '../connectors/conformance.js';
+import type { TargetMode } from '../support/target-server.js';
+import { COURSE, startWriterFixture, type WriterFixture } from './canvas-writer-fixture.js';
+
+const canvasId = (local: number) => String(21070000000000000n + BigInt(local));
+
+class ToolReceiver implements ConformanceReceiver {
+  mode: TargetMode = { kind: 'ok' };
+  readonly appliedCount = new Map<string, number>();
+  readonly requests: string[] = [];
+  readonly refuse = new Map<string, string>();
+  signer?: Signer;
+  private fixture?: WriterFixture;
+  private database?: TestDatabase;
+  private front?: Server;
+
+  constructor(private readonly dialect: 'sqlite' | 'postgres') {}
+
+  /** Wraps the tool's appliers: refuses the `refuse` events, counts what the tool settles. */
+  private appliers(defaults: Partial<Record<EntityType, Applier>>) {
+    const wrapped: Partial<Record<EntityType, Applier>> = {};
+    for (const [entity, applier] of Object.entries(defaults) as Array<[EntityType, Applier]>) {
+      wrapped[entity] = async (items, ctx) => {
+        for (const item of items) {
+          const reason = this.refuse.get(item.eventId);
+          if (reason) await ctx.record(item.eventId, { outcome: 'rejected', reason });
+        }
+        const rest = items.filter((item) => !this.refuse.has(item.eventId));
+        await applier(rest, {
+          ...ctx,
+          record: async (eventId, outcome) => {
+            this.appliedCount.set(eventId, (this.appliedCount.get(eventId) ?? 0) + 1);
+            await ctx.record(eventId, outcome);
+          },
+        });
+      };
+    }
+    return wrapped;
+  }
+
+  async start(): Promise<string> {
+    this.database = await createTestDatabase(this.dialect);
+    this.fixture = await startWriterFixture({
+      database: this.database,
+      links: {
+        courseOfCategory: async (category) => (category === 12 ? canvasId(COURSE) : undefined),
+        canvasUserOf: async (user) =>
+          user >= 1000 && user < 1005 ? String(20000 + user - 1000) : undefined,
+      },
+      appliers: (defaults) => this.appliers(defaults),
+    });
+    this.signer = this.fixture.relay;
+    await this.warmUp(this.fixture);
+    this.front = createServer((req, res) => {
+      this.handle(req).then(
+        (answer) => {
+          if (answer === 'hang') return;
+          res.writeHead(answer.status, answer.headers).end(answer.body);
+        },
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve) => this.front!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.front.address() as AddressInfo).port}/v1/deliveries`;
+  }
+
+  /**
+   * The first write fetches an access token and creates line items: done before the suite's
+   * deliveries (a 300 ms timeout each), and not counted.
+   */
+  private async warmUp(f: WriterFixture): Promise<void> {
+    for (const entity of ['grade', 'forum_post'] as const) {
+      const event = exampleEvent(entity, 3);
+      const delivery: Delivery = {
+        id: randomUUID(),
+        tier: entity === 'grade' ? 'critical' : 'background',
+        eventIds: [event.id],
+        items: [
+          {
+            eventId: event.id,
+            source: event.source,
+            entity,
+            key: event.key,
+            op: 'upsert',
+            value: event.payload,
+          },
+        ],
+      };
+      const answer = await f.post(delivery);
+      if (answer.status !== 200) throw new Error(`warm-up failed: ${JSON.stringify(answer.body)}`);
+    }
+    this.appliedCount.clear();
+  }
+
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; headers?: Record<string, string>; body?: string } | 'hang'> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const key = String(req.headers['idempotency-key'] ?? '');
+    this.requests.push(key);
+    const mode = this.mode;
+    if (mode.kind === 'fail')
+      return {
+        status: mode.status,
+        headers: mode.retryAfter === undefined ? {} : { 'retry-after': mode.retryAfter },
+      };
+    if (mode.kind === 'retry-after')
+      return { status: 429, headers: { 'retry-after': String(mode.seconds) } };
+    if (mode.kind === 'hang') return 'hang';
+    const response = await fetch(this.fixture!.deliveriesUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': String(req.headers['content-type'] ?? 'application/jose'),
+        'idempotency-key': key,
+      },
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
+    const body = await response.text();
+    if (mode.kind === 'apply-then-fail') return { status: mode.status };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const retryAfter = response.headers.get('retry-after');
+    if (retryAfter) headers['retry-after'] = retryAfter;
+    return { status: response.status, headers, body };
+  }
+
+  async stop(): Promise<void> {
+    if (this.front) {
+      const front = this.front;
+      this.front = undefined;
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
+    await this.fixture?.close();
+    await this.database?.dispose();
+  }
+}
+
+for (const dialect of TEST_DIALECTS) {
+  let receiver: ToolReceiver | undefined;
+  connectorConformance(`the LTI tool's POST /v1/deliveries on the Canvas simulator (${dialect})`, {
+    receiver() {
+      receiver = new ToolReceiver(dialect);
+      return receiver;
+    },
+    connector(url, { timeoutMs }) {
+      // A connection-refused check asks for a connector before any receiver started.
+      const signer = receiver?.signer;
+      if (!signer) throw new Error('the receiver has not started');
+      return new WebhookConnector({ name: 'canvas', side: 'canvas', url, signer, timeoutMs });
+    },
+  });
+}
