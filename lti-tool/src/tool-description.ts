@@ -44,6 +44,10 @@ export const PRIVACY_LEVEL = 'public';
 export const CUSTOM_FIELDS = {
   canvas_course_id: '$Canvas.course.id',
   canvas_user_id: '$Canvas.user.id',
+  // Global ids, as Live Events key entities (canvas-lms lib/lti/variable_expander.rb).
+  canvas_course_global_id: '$com.instructure.Context.globalId',
+  canvas_user_global_id: '$Canvas.user.globalId',
+  canvas_shard_id: '$Canvas.shard.id',
 } as const;
 
 /** The tool's host (and port), as Canvas matches it. */

@@ -7,6 +7,9 @@ import { EventEmitter } from 'node:events';
 /** Canvas's shard prefix in global ids: local 565 on shard 2107 is "21070000000000565". */
 const SHARD = 21070000000000000n;
 
+/** The shard's id, as `$Canvas.shard.id` gives it: global ids are `shard * 10^13 + local`. */
+export const SHARD_ID = String(SHARD / 10_000_000_000_000n);
+
 /** A local id as Live Events send it: a global-id string. */
 export function globalId(local: number): string {
   return String(SHARD + BigInt(local));

@@ -1,7 +1,14 @@
 // The claims of the id_token Canvas sends on an LtiResourceLinkRequest.
 // IMS LTI 1.3 core, section 5 (message claims): https://www.imsglobal.org/spec/lti/v1p3/#required-message-claims
 // Canvas's claims (lib/lti/messages/jwt_message.rb): https://canvas.instructure.com/doc/api/file.lti_launch_overview.html
-import type { CanvasState, Course, EnrollmentType, User } from '../state.js';
+import {
+  globalId,
+  SHARD_ID,
+  type CanvasState,
+  type Course,
+  type EnrollmentType,
+  type User,
+} from '../state.js';
 import { opaqueId, type LtiRegistration } from './store.js';
 
 export const LTI = 'https://purl.imsglobal.org/spec/lti/claim/';
@@ -84,6 +91,10 @@ export function expandCustom(
     '$Canvas.user.loginId': ctx.user.login_id,
     '$Canvas.user.sisid': ctx.user.sis_user_id ?? '',
     '$Canvas.course.id': String(ctx.course.id),
+    // https://canvas.instructure.com/doc/api/file.tools_variable_substitutions.html
+    '$com.instructure.Context.globalId': globalId(ctx.course.id),
+    '$Canvas.user.globalId': globalId(ctx.user.id),
+    '$Canvas.shard.id': SHARD_ID,
     '$Canvas.course.name': ctx.course.name,
     '$Canvas.course.sisSourceId': ctx.course.sis_course_id ?? '',
     '$Canvas.api.domain': new URL(ctx.issuer).host,
