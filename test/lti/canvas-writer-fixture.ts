@@ -93,6 +93,7 @@ export interface WriterFixture {
 export interface WriterFixtureOptions {
   database: TestDatabase;
   links?: ForumLinks;
+  onSyncRequest?: (courseId: string) => Promise<void>;
   appliers?: (
     defaults: Partial<Record<EntityType, Applier>>,
   ) => Partial<Record<EntityType, Applier>>;
@@ -136,6 +137,7 @@ export async function startWriterFixture(options: WriterFixtureOptions): Promise
     relayKeys: `${jwks.url}/.well-known/jwks.json`,
     credentials: ltijsCredentials(tool.provider),
     links: options.links,
+    onSyncRequest: options.onSyncRequest,
     appliers: options.appliers,
     onError: () => undefined,
   });

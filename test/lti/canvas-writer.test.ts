@@ -62,6 +62,7 @@ for (const dialect of TEST_DIALECTS) {
     this.timeout(60_000);
     let database: TestDatabase;
     let f: WriterFixture;
+    let syncedCourses: string[];
 
     /** The student's score on the tool's line item for the example assignment, as Canvas holds it. */
     const scoreOf = (userId: number): number | null | undefined => {
@@ -78,8 +79,10 @@ for (const dialect of TEST_DIALECTS) {
 
     beforeEach(async () => {
       database = await createTestDatabase(dialect);
+      syncedCourses = [];
       f = await startWriterFixture({
         database,
+        onSyncRequest: async (course) => void syncedCourses.push(course),
         links: {
           courseOfCategory: async (category) =>
             category === 12 ? exampleCanvasId(COURSE) : undefined,
@@ -198,6 +201,36 @@ for (const dialect of TEST_DIALECTS) {
       const answer = await f.post(badge);
       assert.equal(answer.status, 200);
       assert.match(JSON.stringify(answer.body), /badge cannot be written to Canvas/);
+    });
+
+    it('takes "Sync now" requests as one back-fill per course, once however often sent', async () => {
+      const requests = [1, 1, 2].map((seq, i) => {
+        const event = exampleEvent('sync_request', seq, {
+          source: 'manual',
+          vv: { manual: i + 1 },
+        });
+        return {
+          eventId: event.id,
+          source: event.source,
+          entity: 'sync_request' as const,
+          key: event.key,
+          op: 'upsert' as const,
+          value: event.payload,
+        };
+      });
+      const delivery: Delivery = {
+        id: randomUUID(),
+        tier: 'high',
+        eventIds: requests.map((r) => r.eventId),
+        items: requests,
+      };
+      const answer = await f.post(delivery);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body, { rejected: [] });
+      const courses = requests.map((r) => (r.value as { course_id: string }).course_id);
+      assert.deepEqual(syncedCourses, [courses[0], courses[2]]);
+      assert.equal((await f.post(delivery)).status, 200);
+      assert.equal(syncedCourses.length, 2, 'a repeated delivery triggers nothing again');
     });
 
     it('turns a batch of forum posts into one participation score per student and course', async () => {

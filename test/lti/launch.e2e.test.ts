@@ -188,13 +188,13 @@ for (const dialect of TEST_DIALECTS) {
         .selectFrom('events')
         .select(['source', 'entity', 'key', 'producer'])
         .where('source', '=', 'manual')
-        .where('entity', '=', 'profile')
+        .where('entity', '=', 'sync_request')
         .execute();
       assert.deepEqual(manual, [
         {
           source: 'manual',
-          entity: 'profile',
-          key: `user:${globalId(teacher.id)}`,
+          entity: 'sync_request',
+          key: `course:${globalId(course.id)}/sync:course`,
           producer: h.signer.producer,
         },
       ]);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  compareHlc,
   ENTITY_TYPES,
   DEFAULT_POLICIES,
   exampleEvent,
@@ -45,6 +46,8 @@ function editedBy(side: 'canvas' | 'discourse', entity: EntityType, payload: Pay
       };
     case 'content_edit':
       return { ...payload, body_html: `<p>${side} text</p>` };
+    case 'sync_request':
+      return { ...payload, reason: `${side} asked` };
   }
 }
 
@@ -80,6 +83,11 @@ function expectedFinal(
         name: 'canvas name',
         bio_raw: 'discourse bio',
       };
+    case 'lww':
+      // The newest hybrid logical clock wins, whoever decided first.
+      return compareHlc(edits.canvas.hlc, edits.discourse.hlc) > 0
+        ? edits.canvas.payload
+        : edits.discourse.payload;
     default:
       return 'conflict';
   }

@@ -4,12 +4,15 @@
 import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { randomUUID } from 'node:crypto';
 import {
   deterministicUuidV7,
   signEvent,
   signStatusToken,
+  syncRequestKey,
   type Signer,
   type SyncEvent,
+  type SyncRequestV1,
 } from '@cds/shared';
 import type { PageIdentity } from './identity.js';
 
@@ -258,28 +261,28 @@ export class RelayClient {
 }
 
 /**
- * "Sync now": none of the ten payload schemas means "sync this course now", so the request is
- * carried by the one change the launch itself vouches for, the instructor's Canvas profile (the
- * verified id_token's name), as a `manual` event: the relay logs it with the instructor as its
- * cause and pushes the profile to both sides. A course-wide trigger needs its own entity
- * (`sync_request@v1`, keyed `course:<id>/sync`): see the report of issue 10.
+ * "Sync now": a `sync_request` for the launch's course, as a `manual` event the instructor's
+ * launch vouches for. The relay logs and audits it with its key and delivers it to both sides;
+ * each takes it as a trigger (the tool's writer back-fills the course from Canvas at once).
+ * Its id and manual version are fresh each time: every click is a new request.
  */
 export function syncNowEvent(identity: PageIdentity, now = Date.now()): SyncEvent {
-  if (!identity.userName)
-    throw new RelayProblem(
-      422,
-      'Canvas did not send your name with this launch (the tool\'s privacy level is not "public"), so there is nothing the tool can vouch for to send. Ask your Canvas administrator to set the privacy level to public.',
-    );
-  const key = `user:${identity.user}`;
+  const payload: SyncRequestV1 = {
+    course_id: identity.course,
+    requested_by: identity.user,
+    requested_at: new Date(now).toISOString(),
+    reason: 'Sync now, from the course page',
+  };
+  const key = syncRequestKey(payload);
   return {
-    id: deterministicUuidV7(now, `sync-now\n${key}\n${identity.course}\n${Math.random()}`),
+    id: deterministicUuidV7(now, `sync-now\n${key}\n${identity.user}\n${randomUUID()}`),
     source: 'manual',
-    entity: 'profile',
+    entity: 'sync_request',
     key,
     op: 'upsert',
     vv: { manual: now },
     hlc: { wall: now, counter: 0, node: 'lti-tool' },
-    schema: 'profile@v1',
-    payload: { canvas_user_id: identity.user, name: identity.userName },
+    schema: 'sync_request@v1',
+    payload,
   };
 }

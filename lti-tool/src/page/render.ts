@@ -31,6 +31,7 @@ const ENTITY_WORDS: Record<string, string> = {
   forum_post: 'Forum post',
   profile: 'Profile',
   content_edit: 'Page or announcement',
+  sync_request: 'Sync request',
 };
 
 const SOURCE_WORDS: Record<string, string> = {

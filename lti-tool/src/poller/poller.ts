@@ -61,6 +61,11 @@ export interface CoursePollResult {
 export interface CanvasPoller {
   /** One round over every course and stream; errors are reported per course, not thrown. */
   pollOnce(): Promise<CoursePollResult[]>;
+  /**
+   * One course now, every stream ("Sync now"), also a course not in the polled list; throws when
+   * a stream fails, so the request that asked is retried.
+   */
+  pollCourse(id: string): Promise<CoursePollResult[]>;
   close(): Promise<void>;
 }
 
@@ -91,6 +96,7 @@ export function startCanvasPoller(deps: CanvasPollerDeps): CanvasPoller {
   tick();
   return {
     pollOnce: poller.pollOnce,
+    pollCourse: poller.pollCourse,
     async close() {
       closed = true;
       clearTimeout(timer);
@@ -222,6 +228,12 @@ export function createCanvasPoller(deps: CanvasPollerDeps): CanvasPoller {
     pollOnce() {
       running ??= round().finally(() => (running = undefined));
       return running;
+    },
+    async pollCourse(id) {
+      const results: CoursePollResult[] = [];
+      for (const stream of streams) results.push(await pollStream(course(id), stream));
+      if (results.some((r) => r.stored > 0)) deps.onStored?.();
+      return results;
     },
     async close() {
       await running?.catch(() => undefined);

@@ -28,6 +28,11 @@ export interface ForumLinks {
 
 export interface ApplierOptions {
   links?: ForumLinks;
+  /**
+   * "Sync now" for a course (a `sync_request` from the relay): back-fill it from Canvas at once,
+   * e.g. the REST poller's round for that course. Without it, requests are refused with the reason.
+   */
+  onSyncRequest?: (courseId: string) => Promise<void>;
   /** Posts that earn full participation marks. @defaultValue 10 */
   forumPostsForFullMarks?: number;
 }
@@ -202,11 +207,39 @@ export function noCanvasWrite(entity: EntityType, why: string): Applier {
   };
 }
 
+const SYNC_KEY = /^course:(\d+)\/sync:course$/;
+
+/**
+ * A person's "Sync now": reads the course from Canvas again at once. Several requests for one
+ * course in a delivery are one back-fill. A failed back-fill throws, so the relay retries it.
+ */
+export function syncRequests(onSyncRequest: ApplierOptions['onSyncRequest']): Applier {
+  return async (items, ctx) => {
+    const byCourse = new Map<string, string[]>();
+    for (const item of items) {
+      const course = SYNC_KEY.exec(item.key)?.[1];
+      if (!course) {
+        await ctx.record(item.eventId, rejected(`sync request key ${item.key} names no course`));
+        continue;
+      }
+      byCourse.set(course, [...(byCourse.get(course) ?? []), item.eventId]);
+    }
+    for (const [course, eventIds] of byCourse) {
+      if (onSyncRequest) await onSyncRequest(course);
+      const outcome = onSyncRequest
+        ? APPLIED
+        : rejected('the tool reads no Canvas REST API (set CANVAS_URL and CANVAS_API_TOKEN)');
+      for (const eventId of eventIds) await ctx.record(eventId, outcome);
+    }
+  };
+}
+
 /** The default appliers, by entity; anything missing is refused as not a Canvas entity. */
 export function canvasAppliers(options: ApplierOptions = {}): Partial<Record<EntityType, Applier>> {
   return {
     grade: applyGrades,
     forum_post: forumParticipation(options),
+    sync_request: syncRequests(options.onSyncRequest),
     badge: noCanvasWrite(
       'badge',
       'Canvas has no API to grant badges (Canvas Credentials is a separate service)',

@@ -63,6 +63,8 @@ export interface CanvasWriterOptions {
   relayKeys: DeliveryKeys;
   credentials: () => Promise<PlatformCredentials>;
   links?: ForumLinks;
+  /** What "Sync now" does for a course (see ApplierOptions.onSyncRequest). */
+  onSyncRequest?: (courseId: string) => Promise<void>;
   forumPostsForFullMarks?: number;
   retryAfterMs?: number;
   /** Replace or add appliers by entity (an institution's own writes). */
@@ -90,6 +92,7 @@ export async function createCanvasWriter(
   const ags = new CanvasAgs(client, options.canvasUrl.replace(/\/+$/, ''));
   const defaults = canvasAppliers({
     links: options.links,
+    onSyncRequest: options.onSyncRequest,
     forumPostsForFullMarks: options.forumPostsForFullMarks,
   });
   const writer = new CanvasWriter({

@@ -1,4 +1,7 @@
-/** The ten kinds of thing canvas-discourse-sync keeps in step (DESIGN.md section 3). */
+/**
+ * The kinds of thing canvas-discourse-sync keeps in step (DESIGN.md section 3), and
+ * `sync_request`: a person's "sync this course now", which each side takes as a trigger.
+ */
 export const ENTITY_TYPES = [
   'grade',
   'exam_result',
@@ -10,6 +13,7 @@ export const ENTITY_TYPES = [
   'forum_post',
   'profile',
   'content_edit',
+  'sync_request',
 ] as const;
 
 export type EntityType = (typeof ENTITY_TYPES)[number];

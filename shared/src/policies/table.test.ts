@@ -16,6 +16,7 @@ describe('the policy table flows', () => {
       forum_post: ['canvas'],
       profile: ['canvas', 'discourse'],
       content_edit: ['canvas', 'discourse'],
+      sync_request: ['canvas', 'discourse'],
     });
   });
 

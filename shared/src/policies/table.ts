@@ -113,6 +113,12 @@ export const DEFAULT_POLICIES: PolicyTable = {
     resolution: { kind: 'conflict' },
     flows: ['canvas', 'discourse'],
   },
+  // "Sync now": a trigger for both sides; the newest request is the one that counts.
+  sync_request: {
+    tier: 'high',
+    resolution: { kind: 'lww' },
+    flows: ['canvas', 'discourse'],
+  },
 };
 
 /** The sides an applied event goes to: its entity's flows, never back to the side it came from. */

@@ -18,6 +18,7 @@ import { examResultExample, examResultKey, examResultV1 } from './exam-result.js
 import { forumPostExample, forumPostKey, forumPostV1 } from './forum-post.js';
 import { gradeExample, gradeKey, gradeV1 } from './grade.js';
 import { profileExample, profileKey, profileV1 } from './profile.js';
+import { syncRequestExample, syncRequestKey, syncRequestV1 } from './sync-request.js';
 
 export * from './assignment-submission.js';
 export * from './badge.js';
@@ -29,6 +30,7 @@ export * from './exam-result.js';
 export * from './forum-post.js';
 export * from './grade.js';
 export * from './profile.js';
+export * from './sync-request.js';
 
 /** The v1 payload schema of every entity (DESIGN.md section 3). */
 export const PAYLOAD_SCHEMAS_V1 = {
@@ -42,6 +44,7 @@ export const PAYLOAD_SCHEMAS_V1 = {
   forum_post: forumPostV1,
   profile: profileV1,
   content_edit: contentEditV1,
+  sync_request: syncRequestV1,
 } as const satisfies Record<EntityType, z.ZodType>;
 
 export type PayloadV1<E extends EntityType> = z.infer<(typeof PAYLOAD_SCHEMAS_V1)[E]>;
@@ -61,6 +64,7 @@ export const KEY_OF_V1: { [E in EntityType]: (payload: PayloadV1<E>) => string }
   forum_post: forumPostKey,
   profile: profileKey,
   content_edit: contentEditKey,
+  sync_request: syncRequestKey,
 };
 
 /** A realistic v1 payload per entity; a different `seq` gives a different key. */
@@ -75,4 +79,5 @@ export const EXAMPLE_V1: { [E in EntityType]: (seq: number) => PayloadV1<E> } = 
   forum_post: forumPostExample,
   profile: profileExample,
   content_edit: contentEditExample,
+  sync_request: syncRequestExample,
 };
