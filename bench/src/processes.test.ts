@@ -13,7 +13,8 @@ describe('bench: the relay runs as pnpm start runs it', () => {
     assert.ok(RELAY_NODE_FLAGS.length > 0);
     assert.equal(
       relayCommand,
-      `node ${RELAY_NODE_FLAGS.join(' ')} --import tsx relay/src/main.ts`,
+      // The embedded default's entry runs the relay (and the LTI tool) in one process.
+      `node ${RELAY_NODE_FLAGS.join(' ')} --import tsx lti-tool/src/app/start.ts`,
       'package.json "start" and RELAY_NODE_FLAGS (relay/src/runtime.ts) must agree',
     );
   });

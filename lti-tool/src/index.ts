@@ -9,3 +9,11 @@ export { registerDynamically, type RegistrationOutcome } from './registration/dy
 export { ltiSqlitePath, describeLtiDatabase } from './db/database.js';
 export * from './page/index.js';
 export { loadProducerSigner } from './page/producer-key.js';
+export {
+  startLtiTool,
+  type RunningLtiTool,
+  type StartLtiToolOptions,
+  type ToolLog,
+} from './app/compose.js';
+export { startEmbedded, type Embedded, type EmbeddedOptions } from './app/embedded.js';
+export { ensureLtiKey, ensureToolKey, TOOL_PRODUCER, TOOL_SOURCES } from './app/first-run.js';

@@ -1,11 +1,12 @@
 // createLtiTool: ltijs on our database with the routes Canvas needs, built without listening
 // (CONVENTIONS.md #18) so the relay and the tool can share one process.
 import { createServer, type Server } from 'node:http';
-import type { Express, Request, Response } from 'express';
+import express, { type Express, type Request, type Response, type Router } from 'express';
 import type { IdToken, ProviderInstance } from 'ltijs';
 import { openLtiDatabase } from './db/database.js';
 import { DeploymentStore } from './db/deployments.js';
 import { deploymentGuard } from './launch/deployment-guard.js';
+import { installPlatformStorage } from './launch/storage/index.js';
 import { PlatformRegistry } from './platforms.js';
 import { createProvider } from './provider.js';
 import { dynamicRegistrationHandler } from './registration/dynamic.js';
@@ -13,6 +14,7 @@ import { configJsonHandler } from './routes/config-json.js';
 import { ltijsRefusal } from './page/messages.js';
 import { createCoursePage, type CoursePageOptions } from './page/router.js';
 import { CANVAS_INTAKE_ROUTE, LTI_ROUTES } from './tool-description.js';
+import { DELIVERIES_ROUTE } from './writer/router.js';
 
 export interface LtiToolOptions {
   /** LTI_KEY: signs ltijs's cookies and tokens, encrypts the tool's private keys. */
@@ -27,10 +29,15 @@ export interface LtiToolOptions {
   page?: CoursePageOptions;
   /** Unexpected failures of our routes. @defaultValue written to stderr */
   onError?: (error: unknown) => void;
+  /**
+   * Routers served ahead of ltijs: no LTI session, and their bodies untouched by ltijs's parsers
+   * (the Live Events intake and the relay's deliveries read theirs as text). @defaultValue none
+   */
+  publicRouters?: Router[];
 }
 
 export interface LtiTool {
-  /** ltijs's Express app with our routes: mount it, or `listen()`. */
+  /** The public routers, then ltijs's Express app with our routes: mount it, or `listen()`. */
   app: Express;
   provider: ProviderInstance;
   platforms: PlatformRegistry;
@@ -44,6 +51,7 @@ export interface LtiTool {
 export const PUBLIC_ROUTES = [
   { route: LTI_ROUTES.config, method: 'GET' },
   { route: CANVAS_INTAKE_ROUTE, method: 'POST' },
+  { route: DELIVERIES_ROUTE, method: 'POST' },
 ] as const;
 
 function defaultLaunch(token: IdToken, _req: Request, res: Response): void {
@@ -75,7 +83,16 @@ export async function createLtiTool(options: LtiToolOptions): Promise<LtiTool> {
     key: options.key,
     database,
     publicUrl: options.publicUrl,
-    beforeSession: (app) => app.use((req, res, next) => deploymentGuard(platforms)(req, res, next)),
+    beforeSession: (app) => {
+      app.use((req, res, next) => deploymentGuard(platforms)(req, res, next));
+      // Launches in a third-party iframe without cookies (launch/storage/).
+      installPlatformStorage(app, {
+        key: options.key,
+        publicUrl: options.publicUrl,
+        sequelize: database.db,
+        loginRoute: LTI_ROUTES.login,
+      });
+    },
   });
   const platforms = new PlatformRegistry(provider, deployments);
 
@@ -99,15 +116,20 @@ export async function createLtiTool(options: LtiToolOptions): Promise<LtiTool> {
     throw error;
   }
 
+  const app = express();
+  app.disable('x-powered-by');
+  for (const router of options.publicRouters ?? []) app.use(router);
+  app.use(provider.app);
+
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
-    app: provider.app,
+    app,
     provider,
     platforms,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        const s = createServer(provider.app);
+        const s = createServer(app);
         s.once('error', reject);
         s.listen(port, host, () => {
           server = s;

@@ -23,6 +23,16 @@ describe('relay settings', () => {
     assert.equal(config.backgroundBatchIntervalMs, 2000);
   });
 
+  it('read CANVAS_DELIVERY_URL, the Canvas side target, unset by default', () => {
+    assert.equal(loadConfig({}).canvasDeliveryUrl, undefined);
+    const url = 'https://lti.example.edu/v1/deliveries';
+    assert.equal(loadConfig({ CANVAS_DELIVERY_URL: url }).canvasDeliveryUrl, url);
+    assert.throws(
+      () => loadConfig({ CANVAS_DELIVERY_URL: 'lti.example.edu' }),
+      /CANVAS_DELIVERY_URL: must be an http\(s\) URL/,
+    );
+  });
+
   it('name every wrong variable and how to fix it', () => {
     assert.throws(
       () =>

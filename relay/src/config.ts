@@ -45,6 +45,9 @@ const envSchema = z.object({
   TRUSTED_JWKS: z.string().default('./data/keys/trusted.jwks.json'),
   RELAY_KEY: z.string().default('./data/keys/relay.private.jwk.json'),
   OUTBOUND_WEBHOOK_URL: urlList.default([]),
+  CANVAS_DELIVERY_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL: the LTI tool's /v1/deliveries" })
+    .optional(),
   BACKGROUND_BATCH_INTERVAL: duration.default(3_600_000),
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -93,6 +96,11 @@ export interface RelayConfig {
   /** The relay's own signing key file (created on first start). */
   relayKey: string;
   outboundWebhookUrls: string[];
+  /**
+   * The Canvas side's target (the LTI tool's `POST /v1/deliveries`): Canvas-bound events go there
+   * as relay-signed deliveries. Undefined: no Canvas writes (under `pnpm start`, the tool's own).
+   */
+  canvasDeliveryUrl: string | undefined;
   backgroundBatchIntervalMs: number;
   maxBodyBytes: number;
   maxBatchEvents: number;
@@ -136,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedJwks: e.TRUSTED_JWKS,
     relayKey: e.RELAY_KEY,
     outboundWebhookUrls: e.OUTBOUND_WEBHOOK_URL,
+    canvasDeliveryUrl: e.CANVAS_DELIVERY_URL,
     backgroundBatchIntervalMs: e.BACKGROUND_BATCH_INTERVAL,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,

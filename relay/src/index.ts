@@ -2,8 +2,10 @@
 export * from './config.js';
 export * from './settings/connections.js';
 export * from './relay.js';
+export { createLogger, type Logger } from './log.js';
 export * from './runtime.js';
 export * from './db/connect.js';
+export { migrateTables } from './db/migrations.js';
 export {
   EVENT_STATES,
   UNFINISHED_EVENT_STATES,
@@ -18,3 +20,5 @@ export * from './metrics.js';
 export * from './status/bus.js';
 export * from './status/queries.js';
 export * from './status/router.js';
+export { writeProducerKey, type ProducerKeyFiles } from './cli/keys.js';
+export { auditKeyChange } from './ops/key-changes.js';

@@ -27,6 +27,9 @@ import { RelayWorkers } from './workers/workers.js';
 
 export type Role = 'all' | 'web' | 'worker';
 
+/** The name of the connector CANVAS_DELIVERY_URL makes (queues, deliveries, dead letters). */
+export const CANVAS_CONNECTOR = 'canvas';
+
 export interface RelayOptions {
   config: RelayConfig;
   /** @defaultValue 'all' */
@@ -106,6 +109,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           timeoutMs: options.webhookTimeoutMs,
         }),
     ),
+    // The LTI tool writes what flows to Canvas: a connector with a side, not an observer.
+    ...(config.canvasDeliveryUrl
+      ? [
+          new WebhookConnector({
+            name: CANVAS_CONNECTOR,
+            side: 'canvas',
+            url: config.canvasDeliveryUrl,
+            signer,
+            timeoutMs: options.webhookTimeoutMs,
+          }),
+        ]
+      : []),
     ...(options.connectors ?? []),
   ];
   const targets = baseConnectors.map((c) => c.name);

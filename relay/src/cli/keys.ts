@@ -90,6 +90,36 @@ export async function loadProducerSigner(keysDir: string, producer: string): Pro
   return importSigner(JSON.parse(text) as Parameters<typeof importSigner>[0], producer);
 }
 
+export interface ProducerKeyFiles {
+  producer: string;
+  /** The sources the key may send. @defaultValue the producer's name, when that is a source */
+  sources?: Source[];
+  /** Where the private JWK goes (mode 600); it must not exist yet. */
+  privateKeyPath: string;
+  /** TRUSTED_JWKS (a file): the public half is added to it. */
+  trustedJwks: string;
+}
+
+/**
+ * What `cds keys generate` does to files: a producer's new key, its private JWK written (mode
+ * 600) and its public half added to the trusted JWKS, where the relay picks it up at once. The
+ * caller audits it. InvalidConfig when the producer already has a key or TRUSTED_JWKS is a URL.
+ */
+export async function writeProducerKey(
+  options: ProducerKeyFiles,
+): Promise<Awaited<ReturnType<typeof generateProducerKey>>> {
+  const producer = checkProducer(options.producer);
+  if (await exists(options.privateKeyPath))
+    throw new InvalidConfig(
+      `producer "${producer}" already has a key (${options.privateKeyPath}): use "cds keys rotate --producer ${producer}"`,
+    );
+  const trusted = await readTrusted(options.trustedJwks);
+  const pair = await generateProducerKey(producer, options.sources);
+  await writeJson(options.privateKeyPath, pair.privateJwk, 0o600);
+  await writeJson(options.trustedJwks, { keys: [...trusted.keys, pair.publicJwk] });
+  return pair;
+}
+
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('producer signing keys and the trusted JWKS');
 
@@ -108,15 +138,13 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       const producer = checkProducer(options.producer);
       const sources = options.sources === undefined ? undefined : parseSources(options.sources);
       const path = privateKeyPath(options.keysDir, producer);
-      if (await exists(path))
-        throw new InvalidConfig(
-          `producer "${producer}" already has a key (${path}): use "cds keys rotate --producer ${producer}"`,
-        );
       const trustedPath = ctx.config.trustedJwks;
-      const trusted = await readTrusted(trustedPath);
-      const pair = await generateProducerKey(producer, sources);
-      await writeJson(path, pair.privateJwk, 0o600);
-      await writeJson(trustedPath, { keys: [...trusted.keys, pair.publicJwk] });
+      const pair = await writeProducerKey({
+        producer,
+        sources,
+        privateKeyPath: path,
+        trustedJwks: trustedPath,
+      });
       await auditKeyChange(await ctx.store(), ctx.actor, {
         action: 'key.generated',
         jwk: pair.publicJwk,
