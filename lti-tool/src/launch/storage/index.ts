@@ -1,0 +1,1 @@
+export { installPlatformStorage, type PlatformStorageOptions } from './middleware.js';
