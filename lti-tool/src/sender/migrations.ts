@@ -1,15 +1,12 @@
-// Migrations of the capture tables, kept apart from the relay's (its Kysely Migrator owns
-// `kysely_migration`): a small ordered list recorded in `canvas_capture_migrations`. Each step is
-// idempotent (`if not exists`), so two processes starting together cannot break it.
-import type { Store } from '@cds/relay';
-import { captureDb, type CaptureDb } from './schema.js';
+// Migrations of the capture tables, kept apart from the relay's list (`migrateTables` gives them
+// their own history table); each step is idempotent (`if not exists`) as well.
+import type { Kysely, Migration } from 'kysely';
+import { migrateTables, type Store } from '@cds/relay';
 
-type Step = (db: CaptureDb, dialect: Store['dialect']) => Promise<void>;
-
-const MIGRATIONS: Array<[name: string, up: Step]> = [
-  [
-    '0001_canvas_capture',
-    async (db, dialect) => {
+/** The capture tables, as migrations of their own (history in `canvas_capture_migration`). */
+const captureMigrations = (dialect: Store['dialect']): Record<string, Migration> => ({
+  '0001_canvas_capture': {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('canvas_outbox')
         .ifNotExists()
@@ -52,28 +49,15 @@ const MIGRATIONS: Array<[name: string, up: Step]> = [
         .addPrimaryKeyConstraint('canvas_poll_cursors_pk', ['course_id', 'stream'])
         .execute();
     },
-  ],
-];
+  },
+});
 
 /** Brings the capture tables up to date (the relay's own migrations ran in `openStore`). */
-export async function migrateCapture(store: Store): Promise<void> {
-  const db = captureDb(store);
-  await db.schema
-    .createTable('canvas_capture_migrations')
-    .ifNotExists()
-    .addColumn('name', 'text', (c) => c.primaryKey())
-    .addColumn('applied_at', 'bigint', (c) => c.notNull())
-    .execute();
-  const done = new Set(
-    (await db.selectFrom('canvas_capture_migrations').select('name').execute()).map((r) => r.name),
+export function migrateCapture(store: Store): Promise<void> {
+  return migrateTables(
+    store.db as unknown as Kysely<unknown>,
+    store.dialect,
+    'canvas_capture',
+    captureMigrations(store.dialect),
   );
-  for (const [name, up] of MIGRATIONS) {
-    if (done.has(name)) continue;
-    await up(db, store.dialect);
-    await db
-      .insertInto('canvas_capture_migrations')
-      .values({ name, applied_at: Date.now() })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-  }
 }

@@ -2,7 +2,8 @@
 // deliveries it answered, each event's outcome (so a retry after a partial failure skips what was
 // written), and the forum posts that make up each student's participation score. Kysely on the
 // relay's DATABASE_URL (SQLite or PostgreSQL), in tables of its own, created by its own migration.
-import { openStore, type Store } from '@cds/relay';
+import type { Kysely, Migration } from 'kysely';
+import { migrateTables, openStore, type Store } from '@cds/relay';
 
 export type WriterTables = {
   lti_writer_deliveries: { delivery_id: string; rejected: string; applied_at: number };
@@ -24,41 +25,52 @@ export type WriterTables = {
 export type Rejection = { eventId: string; reason: string };
 export type EventOutcome = { outcome: 'applied' } | { outcome: 'rejected'; reason: string };
 
-/** Creates the writer's tables when missing; safe to run on every start and on both dialects. */
-async function migrate(store: Store): Promise<void> {
-  const db = store.db.withTables<WriterTables>();
-  await db.schema
-    .createTable('lti_writer_deliveries')
-    .ifNotExists()
-    .addColumn('delivery_id', 'varchar(200)', (c) => c.primaryKey())
-    .addColumn('rejected', 'text', (c) => c.notNull())
-    .addColumn('applied_at', 'bigint', (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createTable('lti_writer_events')
-    .ifNotExists()
-    .addColumn('delivery_id', 'varchar(200)', (c) => c.notNull())
-    .addColumn('event_id', 'varchar(200)', (c) => c.notNull())
-    .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
-    .addColumn('reason', 'text')
-    .addPrimaryKeyConstraint('lti_writer_events_pk', ['delivery_id', 'event_id'])
-    .execute();
-  await db.schema
-    .createTable('lti_writer_forum_posts')
-    .ifNotExists()
-    .addColumn('post_id', 'varchar(64)', (c) => c.primaryKey())
-    .addColumn('course_id', 'varchar(32)', (c) => c.notNull())
-    .addColumn('canvas_user_id', 'varchar(32)', (c) => c.notNull())
-    .addColumn('live', 'integer', (c) => c.notNull())
-    .addColumn('updated_at', 'bigint', (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createIndex('lti_writer_forum_posts_by_user')
-    .ifNotExists()
-    .on('lti_writer_forum_posts')
-    .columns(['course_id', 'canvas_user_id'])
-    .execute();
-}
+/** The writer's tables, as migrations of their own (history in `lti_writer_migration`). */
+const WRITER_MIGRATIONS: Record<string, Migration> = {
+  '0001_writer': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('lti_writer_deliveries')
+        .ifNotExists()
+        .addColumn('delivery_id', 'varchar(200)', (c) => c.primaryKey())
+        .addColumn('rejected', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('lti_writer_events')
+        .ifNotExists()
+        .addColumn('delivery_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('event_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addPrimaryKeyConstraint('lti_writer_events_pk', ['delivery_id', 'event_id'])
+        .execute();
+      await db.schema
+        .createTable('lti_writer_forum_posts')
+        .ifNotExists()
+        .addColumn('post_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('course_id', 'varchar(32)', (c) => c.notNull())
+        .addColumn('canvas_user_id', 'varchar(32)', (c) => c.notNull())
+        .addColumn('live', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('lti_writer_forum_posts_by_user')
+        .ifNotExists()
+        .on('lti_writer_forum_posts')
+        .columns(['course_id', 'canvas_user_id'])
+        .execute();
+    },
+  },
+};
+
+const migrate = (store: Store) =>
+  migrateTables(
+    store.db as unknown as Kysely<unknown>,
+    store.dialect,
+    'lti_writer',
+    WRITER_MIGRATIONS,
+  );
 
 export class WriterStore {
   private constructor(private readonly store: Store) {}

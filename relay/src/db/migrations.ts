@@ -174,17 +174,22 @@ async function seedSqliteStats(db: Kysely<unknown>): Promise<void> {
 export const GENESIS_HASH = '0'.repeat(64);
 
 class InlineMigrations implements MigrationProvider {
-  constructor(private readonly dialect: 'sqlite' | 'postgres') {}
+  constructor(private readonly set: Record<string, Migration>) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect);
+    return this.set;
   }
 }
 
-/** Brings the database to the newest schema; throws with the failing migration's name. */
-export async function migrateToLatest(
+/**
+ * Runs `set` to its newest migration, recorded in `historyTable` (Kysely's default for the
+ * relay's own). Throws with the failing migration's name.
+ */
+async function runMigrations(
   db: Kysely<unknown>,
   dialect: 'sqlite' | 'postgres',
+  set: Record<string, Migration>,
+  historyTable?: string,
 ): Promise<void> {
   // Kysely looks for its migration tables in every schema it can see unless told which one: name
   // the connection's own, or a database with another app's schema (or a second relay's) would
@@ -196,17 +201,41 @@ export async function migrateToLatest(
       : undefined;
   const migrator = new Migrator({
     db,
-    provider: new InlineMigrations(dialect),
+    provider: new InlineMigrations(set),
     migrationTableSchema,
+    ...(historyTable && {
+      migrationTableName: historyTable,
+      migrationLockTableName: `${historyTable}_lock`,
+    }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(
       `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
+}
+
+/** Brings the database to the relay's newest schema; throws with the failing migration's name. */
+export function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: 'sqlite' | 'postgres',
+): Promise<void> {
+  return runMigrations(db, dialect, migrations(dialect));
+}
+
+/**
+ * Another package's tables in the relay's database (the LTI tool's outbox, its writer's records):
+ * its own migrations with their own history table `<name>_migration`, so they never mix with the
+ * relay's list. Safe to run on every start and from several processes (Kysely's migration lock).
+ */
+export function migrateTables(
+  db: Kysely<unknown>,
+  dialect: 'sqlite' | 'postgres',
+  name: string,
+  set: Record<string, Migration>,
+): Promise<void> {
+  return runMigrations(db, dialect, set, `${name}_migration`);
 }
