@@ -122,6 +122,7 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
 
     // ltijs's provider exists only once the tool does; the writer asks it per token request.
     let writer: CanvasWriterHandle | undefined;
+    let poller: CanvasPoller | undefined;
     if (canvasUrl) {
       writer = await createCanvasWriter({
         databaseUrl: settings.databaseUrl,
@@ -131,6 +132,12 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
           { getAllPlatforms: () => tool.provider.getAllPlatforms() },
           settings.writer.platform,
         ),
+        // "Sync now" reaches the tool as a delivery: one back-fill of that course over REST.
+        onSyncRequest: rest
+          ? async (course) => {
+              await poller?.pollCourse(course);
+            }
+          : undefined,
         forumPostsForFullMarks: settings.writer.forumPostsForFullMarks,
         retryAfterMs: settings.writer.retryAfterMs,
         maxAgeMs: tuning.deliveryMaxAgeMs,
@@ -161,7 +168,6 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
 
     // The loops start last: nothing above can fail after them.
     sender.start();
-    let poller: CanvasPoller | undefined;
     if (rest) {
       poller = startCanvasPoller({
         rest,
