@@ -159,8 +159,8 @@ for (const dialect of TEST_DIALECTS) {
       const key = gradeKey(essay.id);
       const [event] = await waitFor('the grade at the relay', async () => {
         const rows = await atRelay(key);
-        return rows.length > 0 && rows;
-      });
+        return rows.length > 0 ? rows : undefined;
+      }).then((rows) => rows!);
       assert.equal((JSON.parse(event!.body) as SyncEvent).payload.score, 7);
       // It came by the Live Event (the poller would have found it too, later).
       const sent = await tool.outbox.list('done', 1000);
@@ -208,7 +208,7 @@ for (const dialect of TEST_DIALECTS) {
         [...lti.lineItems.values()].find(
           (i) => i.resourceId === `canvas-assignment:${participation.id}`,
         ),
-      );
+      ).then((item) => item!);
       const submission = await waitFor(
         'the score in Canvas',
         () =>
@@ -219,7 +219,7 @@ for (const dialect of TEST_DIALECTS) {
               s.user_id === student.id &&
               s.score !== null,
           )[0],
-      );
+      ).then((found) => found!);
       assert.equal(submission.score, 8);
       const deliveries = await waitFor('the delivery settled', async () => {
         const rows = await h.relay.store.db
@@ -228,8 +228,8 @@ for (const dialect of TEST_DIALECTS) {
           .where('event_id', '=', event.id)
           .where('target', '=', 'canvas')
           .execute();
-        return rows[0]?.status === 'delivered' && rows;
-      });
+        return rows[0]?.status === 'delivered' ? rows : undefined;
+      }).then((rows) => rows!);
       assert.equal(deliveries.length, 1);
       assert.equal([...lti.results.values()].filter((r) => r.lineItemId === lineItem.id).length, 1);
       // Canvas announced the tool's grade once (a second publish of another score would be another).
