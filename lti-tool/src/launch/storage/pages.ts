@@ -59,7 +59,7 @@ function cdsExchange(c, subject, done) {
 
 function page(title: string, config: unknown, script: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
-<meta name="referrer" content="no-referrer"></head>
+<meta name="referrer" content="same-origin"></head>
 <body><p>${title}</p>
 <script type="application/json" id="cds-storage-config">${scriptJson(config)}</script>
 <script>
