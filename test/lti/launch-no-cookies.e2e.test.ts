@@ -161,6 +161,8 @@ describe('the course navigation launch without third-party cookies (Chromium)', 
         (await frame.textContent('#cds-recent tbody'))!,
         new RegExp(`user:${globalId(student.id)}/assignment:${mode === 'blocked' ? 31 : 32}`),
       );
+      // Live updates go through the tool with the same ltik.
+      await frame.waitForSelector('body[data-live="on"]', { timeout: 20_000 });
       if (mode === 'blocked') {
         const toolCookies = await context.cookies(toolUrl);
         assert.deepEqual(toolCookies, [], 'the browser kept none of the tool cookies');
