@@ -1,4 +1,3 @@
 // Canvas Live Events intake: POST /v1/intake/canvas.
 export * from './router.js';
-export * from './settings.js';
 export * from './verify.js';

@@ -11,7 +11,6 @@ import { WriterStore } from './store.js';
 import { CanvasWriter } from './writer.js';
 
 export { DELIVERIES_ROUTE, canvasDeliveriesRouter } from './router.js';
-export { loadWriterSettings, type WriterSettings } from './settings.js';
 export type { Applier, ApplyContext, ForumLinks } from './appliers.js';
 export { canvasAppliers } from './appliers.js';
 export type { PlatformCredentials } from './canvas-client.js';
