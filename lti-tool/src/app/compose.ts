@@ -78,6 +78,10 @@ const stdoutLog: ToolLog = {
   warn: (message) => void process.stderr.write(`lti-tool: ${message}\n`),
 };
 
+/** How long the outbox keeps rows already taken by the relay, and how often it drops older ones. */
+const OUTBOX_KEEP_MS = 7 * 24 * 3600_000;
+const OUTBOX_PRUNE_EVERY_MS = 3600_000;
+
 /** Builds every part of the tool and starts its loops (sender, poller); `listen` serves it. */
 export async function startLtiTool(options: StartLtiToolOptions): Promise<RunningLtiTool> {
   const { settings, tuning = {} } = options;
@@ -168,6 +172,11 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
 
     // The loops start last: nothing above can fail after them.
     sender.start();
+    // Sent rows are kept a week for diagnosis, then dropped (the dedupe state lives elsewhere).
+    const pruner = setInterval(() => {
+      outbox.prune(OUTBOX_KEEP_MS).catch((error: unknown) => onError(error));
+    }, OUTBOX_PRUNE_EVERY_MS);
+    pruner.unref();
     if (rest) {
       poller = startCanvasPoller({
         rest,
@@ -189,6 +198,7 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
     const close = () =>
       (closing ??= (async () => {
         // Every step runs even if one fails (CONVENTIONS.md #9).
+        clearInterval(pruner);
         for (const step of [
           () => poller?.close(),
           () => tool.close(),
