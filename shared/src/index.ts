@@ -25,3 +25,4 @@ export * from './delivery/verify.js';
 export * from './delivery/result.js';
 export * from './delivery/target-error.js';
 export * from './platforms/canvas/index.js';
+export * from './platforms/discourse/index.js';
