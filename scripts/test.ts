@@ -1,4 +1,5 @@
-// `pnpm test` (tsx scripts/test.ts): provision Redis and PostgreSQL, then type check, lint and run every mocha suite.
+// `pnpm test` (tsx scripts/test.ts): provision Redis and PostgreSQL, then type check, lint, run the
+// Discourse plugin's minitest suite and every mocha suite.
 // Every step runs even when an earlier one fails, so one run shows everything that is wrong. The
 // last line counts each mocha test and each other step: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
@@ -7,16 +8,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provision } from './provision/provision.js';
 
-const checks: Array<[name: string, args: string[]]> = [
+/** A step: a name and its command (`pnpm` unless given). */
+type Check = [name: string, args: string[], command?: string];
+
+const checks: Check[] = [
   ['type check', ['exec', 'tsc', '-p', 'tsconfig.json']],
   ['lint', ['exec', 'eslint', '.']],
   ['format', ['exec', 'prettier', '--check', '--log-level', 'warn', '.']],
 ];
 
-function run(name: string, args: string[], env: NodeJS.ProcessEnv): boolean {
-  console.log(`\n== ${name}: pnpm ${args.join(' ')}`);
+/** The Discourse plugin's minitest suite (plain-Ruby classes), with the provisioned Ruby. */
+function pluginTests(ruby: string): Check {
+  const script =
+    'Dir["discourse-plugin/test/**/*_test.rb"].sort.each { |f| require File.expand_path(f) }';
+  return ['discourse plugin (minitest)', ['-e', script], ruby];
+}
+
+function run(name: string, args: string[], env: NodeJS.ProcessEnv, command = 'pnpm'): boolean {
+  console.log(`\n== ${name}: ${command} ${args.join(' ')}`);
   const started = Date.now();
-  const result = spawnSync('pnpm', args, { stdio: 'inherit', env });
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
   const ok = result.status === 0;
   console.log(
     `== ${name}: ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -25,7 +36,7 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): boolean {
 }
 
 async function main(): Promise<void> {
-  const services = await provision({ chromium: true });
+  const services = await provision({ chromium: true, ruby: true });
   const summaryDir = mkdtempSync(join(tmpdir(), 'cds-test-'));
   const summaryFile = join(summaryDir, 'summary.json');
   const env = {
@@ -36,7 +47,10 @@ async function main(): Promise<void> {
     CDS_TEST_SUMMARY_FILE: summaryFile,
   };
 
-  const failedChecks = checks.filter(([name, args]) => !run(name, args, env)).map(([name]) => name);
+  checks.push(pluginTests(services.ruby!.path));
+  const failedChecks = checks
+    .filter(([name, args, command]) => !run(name, args, env, command))
+    .map(([name]) => name);
   const mochaOk = run('tests', ['exec', 'mocha', ...process.argv.slice(2)], env);
 
   let stats = { passes: 0, failures: 0, pending: 0 };

@@ -13,7 +13,8 @@ Makes REDIS_URL (default ${DEFAULT_REDIS_URL}) and TEST_POSTGRES_URL
 (default ${maskUrl(DEFAULT_TEST_POSTGRES_URL)}, plus DATABASE_URL when it is a postgres URL)
 usable: probes them and, on this machine, installs (as root) and starts what is missing.
 --app: what \`pnpm start\` needs: Redis, and DATABASE_URL when it is a postgres URL (no test database).
-Without flags it also makes Chromium (CHROMIUM_PATH, else Debian's chromium) ready for the browser tests.`;
+Without flags it also makes Chromium (CHROMIUM_PATH, else Debian's chromium) ready for the browser tests,
+and Ruby (RUBY_PATH, else Debian's ruby) for the Discourse plugin's tests.`;
 
 const KNOWN = new Set(['--redis-only', '--postgres-only', '--app', '--quiet']);
 
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       testDatabase: !flags.has('--app'),
       // Everything `pnpm test` needs only when asked for everything.
       chromium: !flags.has('--app') && !flags.has('--redis-only') && !flags.has('--postgres-only'),
+      ruby: !flags.has('--app') && !flags.has('--redis-only') && !flags.has('--postgres-only'),
       quiet: flags.has('--quiet'),
     });
     return 0;

@@ -10,6 +10,7 @@ import { isLocalHost } from './probe.js';
 import { provision } from './provision.js';
 import { classifyPsqlError } from './psql.js';
 import { redisPing, respCommand } from './redis-ping.js';
+import { which } from './system.js';
 import { sqlIdent, sqlLiteral } from './text.js';
 
 /** Cleanups registered by a test, run after it whether it passed or not. */
@@ -304,6 +305,36 @@ describe('scripts/provision', () => {
     } finally {
       if (saved === undefined) delete process.env.CHROMIUM_PATH;
       else process.env.CHROMIUM_PATH = saved;
+    }
+  });
+
+  it('finds Ruby with minitest at RUBY_PATH, and says what to install when it is not one', async () => {
+    const saved = process.env.RUBY_PATH;
+    const ruby = which('ruby');
+    try {
+      if (ruby) {
+        process.env.RUBY_PATH = ruby;
+        const found = await provision({
+          redis: false,
+          postgres: false,
+          ruby: true,
+          summary: false,
+        });
+        assert.deepEqual(found.ruby, { path: ruby, how: 'RUBY_PATH' });
+      }
+      process.env.RUBY_PATH = 'no-such-ruby-here';
+      await assert.rejects(
+        provision({ redis: false, postgres: false, ruby: true, summary: false }),
+        /RUBY_PATH is no-such-ruby-here, which is not an executable/,
+      );
+      process.env.RUBY_PATH = '/bin/false'; // an executable that cannot load minitest
+      await assert.rejects(
+        provision({ redis: false, postgres: false, ruby: true, summary: false }),
+        /\/bin\/false cannot load minitest: .*apt-get install ruby/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.RUBY_PATH;
+      else process.env.RUBY_PATH = saved;
     }
   });
 

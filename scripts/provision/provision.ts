@@ -6,6 +6,7 @@ import { ensureChromium, type ChromiumResult } from './chromium.js';
 import { makeContext } from './context.js';
 import { ensurePostgres, type PostgresResult } from './postgres.js';
 import { ensureRedis, type RedisResult } from './redis.js';
+import { ensureRuby, type RubyResult } from './ruby.js';
 import { runningAsRoot } from './system.js';
 
 export interface ProvisionOptions {
@@ -21,6 +22,8 @@ export interface ProvisionOptions {
   summary?: boolean;
   /** Chromium for the browser tests (CHROMIUM_PATH, else Debian's chromium). @defaultValue false */
   chromium?: boolean;
+  /** Ruby for the Discourse plugin's minitest suite (RUBY_PATH, else Debian's ruby). @defaultValue false */
+  ruby?: boolean;
   /** @defaultValue REDIS_URL, else redis://127.0.0.1:6379 */
   redisUrl?: string;
   /** @defaultValue TEST_POSTGRES_URL, else postgres://cds:cds@127.0.0.1:5432/cds_test */
@@ -35,6 +38,7 @@ export interface Provisioned {
   /** DATABASE_URL, when it is a PostgreSQL URL other than the test database. */
   appDatabase?: PostgresResult;
   chromium?: ChromiumResult;
+  ruby?: RubyResult;
 }
 
 /**
@@ -80,6 +84,10 @@ export async function provision(options: ProvisionOptions = {}): Promise<Provisi
   if (options.chromium) {
     result.chromium = await ensureChromium(ctx, process.env.CHROMIUM_PATH?.trim() || undefined);
     say(`provision: Chromium ready at ${result.chromium.path} (${result.chromium.how})`);
+  }
+  if (options.ruby) {
+    result.ruby = await ensureRuby(ctx, process.env.RUBY_PATH?.trim() || undefined);
+    say(`provision: Ruby ready at ${result.ruby.path} (${result.ruby.how})`);
   }
   return result;
 }
