@@ -23,11 +23,14 @@ import {
   type ForumLinks,
 } from '../../lti-tool/src/writer/index.js';
 import { startCanvasSimulator, type CanvasSimulator } from '../sim/canvas/server.js';
+import { issueAccessToken } from '../sim/canvas/mutations.js';
 import type { CanvasState } from '../sim/canvas/state.js';
 import { freePort } from '../support/ports.js';
 
 export const COURSE = 565;
 export const STUDENTS = [20001, 20002, 20003];
+/** The account admin whose access token is the writer's CANVAS_API_TOKEN, when it has one. */
+export const ADMIN = 30001;
 
 async function serve(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
   const server = createServer(app);
@@ -80,6 +83,8 @@ export interface WriterFixture {
   /** POST /v1/deliveries on the writer's own server. */
   deliveriesUrl: string;
   relay: Signer;
+  /** The writer's CANVAS_API_TOKEN (an account admin's, user ADMIN), when it was given one. */
+  apiToken?: string;
   /** Signs a delivery with the relay's key (or `signer`), as the relay's webhook connector does. */
   sign(delivery: Delivery, options?: { signer?: Signer; now?: number }): Promise<string>;
   /** POSTs a delivery as the relay does; `idempotencyKey` defaults to its id. */
@@ -97,6 +102,27 @@ export interface WriterFixtureOptions {
   appliers?: (
     defaults: Partial<Record<EntityType, Applier>>,
   ) => Partial<Record<EntityType, Applier>>;
+  /** Give the writer a CANVAS_API_TOKEN (an account admin's) for its REST writes. */
+  canvasApiToken?: boolean;
+}
+
+/** An account admin with a REST access token (as a developer key's OAuth2 flow would give). */
+function adminToken(state: CanvasState): string {
+  const now = state.time();
+  state.users.set(ADMIN, {
+    id: ADMIN,
+    name: 'Canvas Admin',
+    sortable_name: 'Admin, Canvas',
+    short_name: 'Admin',
+    email: 'admin@example.edu',
+    login_id: 'admin',
+    sis_user_id: null,
+    lti_id: `lti-user-${ADMIN}`,
+    avatar_url: 'https://canvas.instructure.com/images/messages/avatar-50.png',
+    created_at: now,
+  });
+  state.accountAdmins.add(ADMIN);
+  return issueAccessToken(state, ADMIN);
 }
 
 export async function startWriterFixture(options: WriterFixtureOptions): Promise<WriterFixture> {
@@ -131,9 +157,11 @@ export async function startWriterFixture(options: WriterFixtureOptions): Promise
   jwksApp.get('/.well-known/jwks.json', (_req, res) => void res.json({ keys: [pair.publicJwk] }));
   const jwks = await serve(jwksApp);
 
+  const apiToken = options.canvasApiToken ? adminToken(sim.state) : undefined;
   const writer = await createCanvasWriter({
     databaseUrl: options.database.url,
     canvasUrl: sim.url,
+    canvasApiToken: apiToken,
     relayKeys: `${jwks.url}/.well-known/jwks.json`,
     credentials: ltijsCredentials(tool.provider),
     links: options.links,
@@ -154,6 +182,7 @@ export async function startWriterFixture(options: WriterFixtureOptions): Promise
     writer,
     deliveriesUrl,
     relay,
+    apiToken,
     sign,
     async post(delivery, o = {}) {
       const response = await fetch(deliveriesUrl, {

@@ -86,14 +86,34 @@ export class CanvasRest {
     return items;
   }
 
+  /**
+   * PUT or POST Rails form fields (`wiki_page[title]=...`, as Canvas's API documents them); the
+   * answer's JSON, or undefined on 404. Sent once, not retried: a retried POST could create twice,
+   * so the caller (the writer, whose delivery the relay retries) decides when to try again.
+   */
+  async send<T>(
+    method: 'PUT' | 'POST',
+    path: string,
+    form: Record<string, string>,
+  ): Promise<T | undefined> {
+    const response = await this.request(this.url(path), { method, form }, 1);
+    if (response.status === 404) return undefined;
+    return (await response.json()) as T;
+  }
+
   private url(path: string): string {
     return path.startsWith('http') ? path : `${this.opts.baseUrl}${path}`;
   }
 
   /** One request with retries; resolves with a 2xx or 404 response, throws otherwise. */
-  private async request(url: string): Promise<Response> {
+  private async request(
+    url: string,
+    write?: { method: 'PUT' | 'POST'; form: Record<string, string> },
+    maxAttempts = this.opts.maxAttempts,
+  ): Promise<Response> {
+    const method = write?.method ?? 'GET';
     let lastError = '';
-    for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) {
         this.stats.retries += 1;
         const exp = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** (attempt - 2));
@@ -107,7 +127,13 @@ export class CanvasRest {
       try {
         this.stats.requests += 1;
         response = await fetch(url, {
-          headers: { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' },
+          method,
+          headers: {
+            authorization: `Bearer ${this.opts.token}`,
+            accept: 'application/json',
+            ...(write ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          },
+          body: write ? new URLSearchParams(write.form).toString() : undefined,
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
       } catch (error) {
@@ -134,9 +160,9 @@ export class CanvasRest {
         );
       throw new CdsError(
         'ERR_TARGET',
-        `Canvas answered ${response.status} to GET ${new URL(url).pathname}: ${text.slice(0, 200)}`,
+        `Canvas answered ${response.status} to ${method} ${new URL(url).pathname}: ${text.slice(0, 200)}`,
       );
     }
-    throw new CdsError('ERR_UNAVAILABLE', `${lastError} (after ${this.opts.maxAttempts} tries)`);
+    throw new CdsError('ERR_UNAVAILABLE', `${lastError} (after ${maxAttempts} tries)`);
   }
 }

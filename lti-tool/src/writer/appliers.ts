@@ -4,6 +4,10 @@
 import { PAYLOAD_SCHEMAS_V1, type DeliveryItem, type EntityType } from '@cds/shared';
 import { localCanvasId, type CanvasAgs } from './ags.js';
 import { CanvasRefused } from './canvas-client.js';
+import { contentEdits } from './content.js';
+import { APPLIED, rejected, settle } from './outcomes.js';
+import { profiles } from './profile.js';
+import type { CanvasRestWrites } from './rest.js';
 import type { EventOutcome, WriterStore } from './store.js';
 
 export interface ApplyContext {
@@ -35,20 +39,11 @@ export interface ApplierOptions {
   onSyncRequest?: (courseId: string) => Promise<void>;
   /** Posts that earn full participation marks. @defaultValue 10 */
   forumPostsForFullMarks?: number;
-}
-
-const rejected = (reason: string): EventOutcome => ({ outcome: 'rejected', reason });
-const APPLIED: EventOutcome = { outcome: 'applied' };
-
-/** Runs `write`; Canvas refusing it for good becomes this event's rejection with Canvas's reason. */
-async function settle(ctx: ApplyContext, eventId: string, write: () => Promise<void>) {
-  try {
-    await write();
-    await ctx.record(eventId, APPLIED);
-  } catch (error) {
-    if (!(error instanceof CanvasRefused)) throw error;
-    await ctx.record(eventId, rejected(error.message));
-  }
+  /**
+   * Canvas REST with CANVAS_API_TOKEN, for what LTI Advantage cannot write: pages and
+   * announcements (content_edit), profiles. Without it those are refused naming the setting.
+   */
+  rest?: CanvasRestWrites;
 }
 
 const GRADE_KEY = /^course:(\d+)\/user:(\d+)\/assignment:(\d+)$/;
@@ -199,6 +194,9 @@ export function forumParticipation(options: ApplierOptions = {}): Applier {
   };
 }
 
+const NO_TOKEN =
+  'the tool has no Canvas REST token: set CANVAS_API_TOKEN (an access token of a Canvas admin, or of a teacher for pages and announcements)';
+
 /** Entities that flow to Canvas but have no Canvas write here: refused with the reason. */
 export function noCanvasWrite(entity: EntityType, why: string): Applier {
   return async (items, ctx) => {
@@ -244,10 +242,9 @@ export function canvasAppliers(options: ApplierOptions = {}): Partial<Record<Ent
       'badge',
       'Canvas has no API to grant badges (Canvas Credentials is a separate service)',
     ),
-    profile: noCanvasWrite('profile', 'the tool has no Canvas REST token to edit users with'),
-    content_edit: noCanvasWrite(
-      'content_edit',
-      'writing pages and announcements to Canvas is not built yet',
-    ),
+    profile: options.rest ? profiles(options.rest) : noCanvasWrite('profile', NO_TOKEN),
+    content_edit: options.rest
+      ? contentEdits(options.rest)
+      : noCanvasWrite('content_edit', NO_TOKEN),
   };
 }

@@ -1,11 +1,13 @@
 // The Canvas writer: the LTI tool's POST /v1/deliveries, writing the relay's Canvas-bound events to
-// Canvas through LTI Advantage with the platform's credentials (the key ltijs made for it).
+// Canvas through LTI Advantage with the platform's credentials (the key ltijs made for it), and
+// through Canvas REST with CANVAS_API_TOKEN for pages, announcements and profiles.
 import type { Router } from 'express';
 import type { LtiPlatform, ProviderInstance } from 'ltijs';
 import { InvalidConfig, type DeliveryKeys, type EntityType } from '@cds/shared';
 import { CanvasAgs } from './ags.js';
 import { canvasAppliers, type Applier, type ForumLinks } from './appliers.js';
 import { CanvasClient, type PlatformCredentials } from './canvas-client.js';
+import { CanvasRestWrites, type CanvasRestTuning } from './rest.js';
 import { canvasDeliveriesRouter } from './router.js';
 import { WriterStore } from './store.js';
 import { CanvasWriter } from './writer.js';
@@ -14,6 +16,7 @@ export { DELIVERIES_ROUTE, canvasDeliveriesRouter } from './router.js';
 export type { Applier, ApplyContext, ForumLinks } from './appliers.js';
 export { canvasAppliers } from './appliers.js';
 export type { PlatformCredentials } from './canvas-client.js';
+export type { CanvasRestTuning } from './rest.js';
 export { WriterStore } from './store.js';
 
 /** What ltijs's Platform offers beyond our typings (src/Utils/Platform.js in ltijs 5.9). */
@@ -66,6 +69,14 @@ export interface CanvasWriterOptions {
   onSyncRequest?: (courseId: string) => Promise<void>;
   forumPostsForFullMarks?: number;
   retryAfterMs?: number;
+  /**
+   * CANVAS_API_TOKEN: a Canvas access token for the REST writes (pages and announcements need a
+   * teacher's or admin's; profiles an admin's). Without it content_edit and profile events are
+   * refused with a reason naming the setting.
+   */
+  canvasApiToken?: string;
+  /** Timeouts and pacing of those REST calls (each is tried once; the relay retries). */
+  restTuning?: CanvasRestTuning;
   /** Replace or add appliers by entity (an institution's own writes). */
   appliers?: (
     defaults: Partial<Record<EntityType, Applier>>,
@@ -88,11 +99,19 @@ export async function createCanvasWriter(
     credentials: options.credentials,
     retryAfterMs: options.retryAfterMs,
   });
-  const ags = new CanvasAgs(client, options.canvasUrl.replace(/\/+$/, ''));
+  const canvasUrl = options.canvasUrl.replace(/\/+$/, '');
+  const ags = new CanvasAgs(client, canvasUrl);
+  const rest = options.canvasApiToken
+    ? new CanvasRestWrites(
+        { baseUrl: canvasUrl, token: options.canvasApiToken, tuning: options.restTuning },
+        options.retryAfterMs ?? 30_000,
+      )
+    : undefined;
   const defaults = canvasAppliers({
     links: options.links,
     onSyncRequest: options.onSyncRequest,
     forumPostsForFullMarks: options.forumPostsForFullMarks,
+    rest,
   });
   const writer = new CanvasWriter({
     store,

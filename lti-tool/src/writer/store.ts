@@ -20,10 +20,20 @@ export type WriterTables = {
     live: number;
     updated_at: number;
   };
+  /** Canvas pages the writer created for a content key whose page Canvas did not have. */
+  lti_writer_content: {
+    course_id: string;
+    content_type: string;
+    content_id: string;
+    canvas_id: string;
+    created_at: number;
+  };
 };
 
 export type Rejection = { eventId: string; reason: string };
-export type EventOutcome = { outcome: 'applied' } | { outcome: 'rejected'; reason: string };
+/** An applied event may carry a note: what was skipped or done instead (kept, not a failure). */
+export type EventOutcome =
+  { outcome: 'applied'; note?: string } | { outcome: 'rejected'; reason: string };
 
 /** The writer's tables, as migrations of their own (history in `lti_writer_migration`). */
 const WRITER_MIGRATIONS: Record<string, Migration> = {
@@ -59,6 +69,24 @@ const WRITER_MIGRATIONS: Record<string, Migration> = {
         .ifNotExists()
         .on('lti_writer_forum_posts')
         .columns(['course_id', 'canvas_user_id'])
+        .execute();
+    },
+  },
+  '0002_writer_content': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('lti_writer_content')
+        .ifNotExists()
+        .addColumn('course_id', 'varchar(32)', (c) => c.notNull())
+        .addColumn('content_type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('content_id', 'varchar(32)', (c) => c.notNull())
+        .addColumn('canvas_id', 'varchar(32)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('lti_writer_content_pk', [
+          'course_id',
+          'content_type',
+          'content_id',
+        ])
         .execute();
     },
   },
@@ -109,10 +137,12 @@ export class WriterStore {
       .where('delivery_id', '=', deliveryId)
       .execute();
     return new Map(
-      rows.map((r) => [
+      rows.map((r): [string, EventOutcome] => [
         r.event_id,
         r.outcome === 'applied'
-          ? { outcome: 'applied' }
+          ? r.reason === null
+            ? { outcome: 'applied' }
+            : { outcome: 'applied', note: r.reason }
           : { outcome: 'rejected', reason: r.reason ?? 'rejected' },
       ]),
     );
@@ -125,7 +155,8 @@ export class WriterStore {
         delivery_id: deliveryId,
         event_id: eventId,
         outcome: outcome.outcome,
-        reason: outcome.outcome === 'rejected' ? outcome.reason : null,
+        // An applied event's note shares the reason column.
+        reason: outcome.outcome === 'rejected' ? outcome.reason : (outcome.note ?? null),
       })
       .onConflict((oc) => oc.columns(['delivery_id', 'event_id']).doNothing())
       .execute();
@@ -189,6 +220,47 @@ export class WriterStore {
       .where('post_id', '=', postId)
       .executeTakeFirst();
     return row ? { courseId: row.course_id, canvasUserId: row.canvas_user_id } : undefined;
+  }
+
+  /** The Canvas page the writer created for a content key, if it created one. */
+  async contentTarget(
+    courseId: string,
+    contentType: string,
+    contentId: string,
+  ): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('lti_writer_content')
+      .select('canvas_id')
+      .where('course_id', '=', courseId)
+      .where('content_type', '=', contentType)
+      .where('content_id', '=', contentId)
+      .executeTakeFirst();
+    return row?.canvas_id;
+  }
+
+  /** Remembers the page created for a content key, so its next edits update that page. */
+  async noteContentTarget(
+    courseId: string,
+    contentType: string,
+    contentId: string,
+    canvasId: string,
+    now = Date.now(),
+  ): Promise<void> {
+    await this.db
+      .insertInto('lti_writer_content')
+      .values({
+        course_id: courseId,
+        content_type: contentType,
+        content_id: contentId,
+        canvas_id: canvasId,
+        created_at: now,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['course_id', 'content_type', 'content_id'])
+          .doUpdateSet({ canvas_id: canvasId }),
+      )
+      .execute();
   }
 
   close(): Promise<void> {

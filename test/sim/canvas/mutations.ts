@@ -8,6 +8,7 @@ import {
   type Assignment,
   type CanvasState,
   type Course,
+  type DiscussionTopic,
   type Enrollment,
   type EnrollmentType,
   type QuizSubmission,
@@ -170,6 +171,10 @@ export interface UserUpdate {
   sortable_name?: string;
   email?: string;
   bio?: string | null;
+  /** The profile's title. */
+  title?: string | null;
+  /** users#update `user[avatar][url]`: an external avatar image. */
+  avatar_url?: string;
   actorId?: number;
 }
 
@@ -182,6 +187,8 @@ export function updateUser(state: CanvasState, userId: number, update: UserUpdat
   if (update.sortable_name !== undefined) user.sortable_name = update.sortable_name;
   if (update.email !== undefined) user.email = update.email;
   if (update.bio !== undefined) user.bio = update.bio;
+  if (update.title !== undefined) user.title = update.title;
+  if (update.avatar_url !== undefined) user.avatar_url = update.avatar_url;
   const { updated_at: _after, ...after } = userBody(user);
   if (JSON.stringify(after) !== JSON.stringify(before)) {
     user.updated_at = state.time();
@@ -605,7 +612,30 @@ export interface WikiPageInput {
   body: string;
   /** The page to change; a new page is created when absent. */
   pageId?: number;
+  /** A new page's url (Canvas: the locator a PUT named); derived from the title when absent. */
+  url?: string;
+  /** Draft or published; unchanged when absent (a new page: published). */
+  published?: boolean;
   actorId?: number;
+}
+
+/** Canvas's `String#to_url` for page urls: lower case, runs of other characters as one dash. */
+export function pageSlug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** A url no other page of the course has (WikiPage#ensure_unique_url appends -2, -3, ...). */
+function uniquePageUrl(state: CanvasState, courseId: number, wanted: string): string {
+  const taken = new Set(
+    state.list(state.wikiPages, (p) => p.course_id === courseId).map((p) => p.url),
+  );
+  const base = wanted || 'page';
+  let url = base;
+  for (let n = 2; taken.has(url); n++) url = `${base}-${n}`;
+  return url;
 }
 
 /** Creates (wiki_page_created) or changes (wiki_page_updated) a course page. */
@@ -618,11 +648,12 @@ export function updateWikiPage(state: CanvasState, input: WikiPageInput): WikiPa
     const page: WikiPage = {
       id: state.id(),
       course_id: input.courseId,
-      url,
+      url: input.url === undefined ? url : uniquePageUrl(state, input.courseId, input.url),
       title: input.title,
       body: input.body,
       created_at: now,
       updated_at: now,
+      published: input.published ?? true,
     };
     state.wikiPages.set(page.id, page);
     state.announce({
@@ -637,6 +668,7 @@ export function updateWikiPage(state: CanvasState, input: WikiPageInput): WikiPa
   const old = { title: existing.title, body: existing.body };
   existing.title = input.title;
   existing.body = input.body;
+  if (input.published !== undefined) existing.published = input.published;
   existing.updated_at = now;
   state.announce({
     eventName: 'wiki_page_updated',
@@ -652,6 +684,89 @@ export function updateWikiPage(state: CanvasState, input: WikiPageInput): WikiPa
     },
   });
   return existing;
+}
+
+export interface DiscussionTopicInput {
+  courseId: number;
+  title: string;
+  message: string;
+  isAnnouncement?: boolean;
+  actorId?: number;
+}
+
+/** discussion_topic_created / _updated bodies (Canvas::LiveEvents.get_discussion_topic_data). */
+function discussionTopicBody(topic: DiscussionTopic): Record<string, unknown> {
+  return {
+    discussion_topic_id: globalId(topic.id),
+    is_announcement: topic.is_announcement,
+    title: topic.title,
+    body: topic.message,
+    assignment_id: null,
+    context_id: globalId(topic.course_id),
+    context_type: 'Course',
+    workflow_state: topic.workflow_state,
+    lock_at: null,
+    updated_at: topic.updated_at,
+  };
+}
+
+/** Creates a discussion topic or, with `isAnnouncement`, an announcement (discussion_topic_created). */
+export function createDiscussionTopic(
+  state: CanvasState,
+  input: DiscussionTopicInput,
+): DiscussionTopic {
+  need(state.courses, input.courseId, 'course');
+  const now = state.time();
+  const topic: DiscussionTopic = {
+    id: state.id(),
+    course_id: input.courseId,
+    title: input.title,
+    message: input.message,
+    is_announcement: input.isAnnouncement ?? false,
+    user_id: input.actorId ?? null,
+    posted_at: now,
+    created_at: now,
+    updated_at: now,
+    workflow_state: 'active',
+  };
+  state.discussionTopics.set(topic.id, topic);
+  state.announce({
+    eventName: 'discussion_topic_created',
+    courseId: input.courseId,
+    actorId: input.actorId,
+    request: { method: 'POST', url: `/api/v1/courses/${input.courseId}/discussion_topics` },
+    body: discussionTopicBody(topic),
+  });
+  return topic;
+}
+
+export interface DiscussionTopicUpdate {
+  title?: string;
+  message?: string;
+  actorId?: number;
+}
+
+/** Changes a discussion topic's title or message (discussion_topic_updated). */
+export function updateDiscussionTopic(
+  state: CanvasState,
+  topicId: number,
+  update: DiscussionTopicUpdate,
+): DiscussionTopic {
+  const topic = need(state.discussionTopics, topicId, 'discussion topic');
+  if (update.title !== undefined) topic.title = update.title;
+  if (update.message !== undefined) topic.message = update.message;
+  topic.updated_at = state.time();
+  state.announce({
+    eventName: 'discussion_topic_updated',
+    courseId: topic.course_id,
+    actorId: update.actorId,
+    request: {
+      method: 'PUT',
+      url: `/api/v1/courses/${topic.course_id}/discussion_topics/${topic.id}`,
+    },
+    body: discussionTopicBody(topic),
+  });
+  return topic;
 }
 
 /** Issues a REST access token for a user (as a developer key's OAuth2 flow would). */

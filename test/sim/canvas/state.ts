@@ -51,6 +51,8 @@ export interface User {
   /** Profile fields (GET /api/v1/users/:id/profile). */
   bio?: string | null;
   time_zone?: string;
+  /** The profile's title (users#update `user[title]`; Profile `title`). */
+  title?: string | null;
 }
 
 export interface Enrollment {
@@ -126,6 +128,29 @@ export interface WikiPage {
   body: string;
   created_at: string;
   updated_at: string;
+  /** Draft (false) or published; Canvas's default for a page made through the API is published. */
+  published?: boolean;
+  /** Comma-separated roles that may edit (Pages API `editing_roles`). */
+  editing_roles?: string;
+}
+
+/**
+ * A course discussion topic; an announcement is one with `is_announcement`
+ * (https://canvas.instructure.com/doc/api/discussion_topics.html#DiscussionTopic,
+ * https://canvas.instructure.com/doc/api/announcements.html).
+ */
+export interface DiscussionTopic {
+  id: number;
+  course_id: number;
+  title: string;
+  /** The topic's HTML message. */
+  message: string;
+  is_announcement: boolean;
+  user_id: number | null;
+  posted_at: string;
+  created_at: string;
+  updated_at: string;
+  workflow_state: 'active' | 'unpublished' | 'deleted';
 }
 
 /** A REST access token (Canvas OAuth2 / a user's generated token) and whose it is. */
@@ -164,6 +189,15 @@ export class CanvasState {
   readonly quizzes = new Map<number, Quiz>();
   readonly quizSubmissions = new Map<number, QuizSubmission>();
   readonly wikiPages = new Map<number, WikiPage>();
+  readonly discussionTopics = new Map<number, DiscussionTopic>();
+  /** Users with account admin rights (may edit other users and any course's content). */
+  readonly accountAdmins = new Set<number>();
+  /**
+   * The root account's "Enable Profiles" setting: users#update takes `user[bio]` and
+   * `user[title]` only when it is on (Account#enable_profiles?). Canvas's default is off; the
+   * simulator's is on, so the profile fields can be written unless a test turns it off.
+   */
+  enableProfiles = true;
   /** REST access tokens by token string. */
   readonly accessTokens = new Map<string, AccessToken>();
   /** Every change, in order; listeners (the Live Events sender) get each one as it happens. */

@@ -4,6 +4,7 @@ import { Router, type Request, type Response } from 'express';
 import { grade, SimulatorError, submissionFor } from '../mutations.js';
 import type { CanvasState, Course, Enrollment, Submission } from '../state.js';
 import { currentUser, requireToken } from './auth.js';
+import { addContentRoutes } from './content.js';
 import { canvasError, notFound } from './errors.js';
 import { paginate, paginateByBookmark } from './pagination.js';
 import {
@@ -303,6 +304,9 @@ export function createRestRouter(state: CanvasState, baseUrl: () => string): Rou
     if (!s || s.quiz_id !== q.id) return notFound(res);
     res.json({ quiz_submissions: [quizSubmissionJson(state, s, baseUrl())] });
   });
+
+  // Pages, discussion topics and announcements, user updates (rest/content.ts).
+  addContentRoutes(r, state, baseUrl, course, (res, raw) => userIdParam(state, res, raw));
 
   r.use('/api/v1', (_req, res) => notFound(res));
   return r;

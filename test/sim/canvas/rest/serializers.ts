@@ -89,7 +89,7 @@ export function profileJson(u: User, baseUrl: string) {
     name: u.name,
     short_name: u.short_name,
     sortable_name: u.sortable_name,
-    title: null,
+    title: u.title ?? null,
     bio: u.bio ?? null,
     pronunciation: null,
     primary_email: u.email,
