@@ -84,10 +84,4 @@ describe('cds map canvas', function () {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read \/nonexistent\/event\.json: ENOENT/);
   });
-
-  it('answers "cds map discourse" with "not yet" and exit 2', async () => {
-    const run = await cds(['map', 'discourse', '--event', 'post', '-'], env, '{}');
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /cds map discourse: not yet/);
-  });
 });

@@ -2,10 +2,15 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   CANVAS_MAPPED_EVENTS,
+  DISCOURSE_MAPPED_EVENTS,
   isCdsError,
   mapCanvasLiveEvent,
+  mapDiscourseWebhook,
+  staticDiscourseLookup,
   type CanvasMapOptions,
   type CanvasMapResult,
+  type DiscourseMapOptions,
+  type DiscourseMapResult,
 } from '@cds/shared';
 import type { CliContext } from './context.js';
 import { note, print } from './output.js';
@@ -100,13 +105,72 @@ export function registerMap(program: Command, ctx: CliContext): void {
 
   map
     .command('discourse')
-    .description('map a Discourse webhook body (not yet available)')
+    .description(
+      `map a Discourse webhook body ({"post": {...}} and the like) given its event; mapped: ${Object.keys(DISCOURSE_MAPPED_EVENTS).join(', ')}`,
+    )
     .argument('<file>', 'a JSON file, or - for standard input')
-    .option('--event <type>', 'the webhook event type (X-Discourse-Event)')
-    .action(() => {
-      note(
-        'cds map discourse: not yet: the Discourse webhook mapping is not built; only "cds map canvas" is',
-      );
-      ctx.exitCode = EXIT_MALFORMED;
-    });
+    .requiredOption(
+      '--event <name>',
+      'the webhook event: the X-Discourse-Event header, e.g. post_created',
+    )
+    .option(
+      '--links <file>',
+      'JSON links: {"categories": {"12": "565"}, "users": {...}, "topics": {...}, "first_posts": {...}, "badges": {...}}',
+    )
+    .option(
+      '--received-at <time>',
+      'ISO 8601 arrival time, for events whose payload has no change time (user_updated, user_badge_revoked); default now',
+    )
+    .option('--discourse-url <url>', 'the Discourse base URL, to make avatar URLs absolute')
+    .action(
+      async (
+        file: string,
+        options: { event: string; links?: string; receivedAt?: string; discourseUrl?: string },
+      ) => {
+        const source = file === '-' ? 'standard input' : file;
+        let result: DiscourseMapResult;
+        try {
+          const mapOptions: DiscourseMapOptions = {
+            ...(options.links && { lookup: staticDiscourseLookup(await readJson(options.links)) }),
+            ...(options.receivedAt && { receivedAt: parseTime(options.receivedAt) }),
+            ...(options.discourseUrl && { discourseUrl: options.discourseUrl }),
+          };
+          const body = parseJson(await readInput(file), source);
+          result = await mapDiscourseWebhook(options.event, body, mapOptions);
+        } catch (error) {
+          // Malformed input, a wrong links file or --received-at: exit 2 with the reason.
+          let reason: string | undefined;
+          if (error instanceof MalformedInput) reason = error.message;
+          else if (isCdsError(error) && error.code === 'ERR_INVALID_EVENT')
+            reason = `${source}: ${error.message}`;
+          else if (isCdsError(error) && error.code === 'ERR_INVALID_CONFIG')
+            reason = `${options.links ?? 'links'}: ${error.message}`;
+          if (reason === undefined) throw error;
+          note(`cds map discourse: ${reason}`);
+          ctx.exitCode = EXIT_MALFORMED;
+          return;
+        }
+        if ('skipped' in result) print(JSON.stringify({ skipped: result.skipped }));
+        else for (const event of result.events) print(JSON.stringify(event));
+      },
+    );
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new MalformedInput(`${source} is not JSON (${(error as Error).message})`);
+  }
+}
+
+async function readJson(file: string): Promise<unknown> {
+  return parseJson(await readInput(file), file);
+}
+
+function parseTime(text: string): number {
+  const time = Date.parse(text);
+  if (Number.isNaN(time))
+    throw new MalformedInput(`--received-at "${text}" is not an ISO 8601 time`);
+  return time;
 }

@@ -2,3 +2,4 @@
 export * from './lookup.js';
 export * from './map.js';
 export * from './webhook.js';
+export * from './static-lookup.js';
