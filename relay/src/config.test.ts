@@ -33,6 +33,16 @@ describe('relay settings', () => {
     );
   });
 
+  it("read DISCOURSE_TOKEN_SECRET, the plugin's token key, at least 32 characters", () => {
+    assert.equal(loadConfig({}).discourseTokenSecret, undefined);
+    const secret = 'discourse-token-secret-0123456789-abcdef';
+    assert.equal(loadConfig({ DISCOURSE_TOKEN_SECRET: secret }).discourseTokenSecret, secret);
+    assert.throws(
+      () => loadConfig({ DISCOURSE_TOKEN_SECRET: 'short' }),
+      /DISCOURSE_TOKEN_SECRET: must be at least 32 characters: the Discourse plugin's cds_sync_token_secret/,
+    );
+  });
+
   it('name every wrong variable and how to fix it', () => {
     assert.throws(
       () =>

@@ -42,6 +42,10 @@ const envSchema = z.object({
     .string()
     .min(16, 'must be at least 16 characters (use a random string)')
     .optional(),
+  DISCOURSE_TOKEN_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters: the Discourse plugin's cds_sync_token_secret")
+    .optional(),
   TRUSTED_JWKS: z.string().default('./data/keys/trusted.jwks.json'),
   RELAY_KEY: z.string().default('./data/keys/relay.private.jwk.json'),
   OUTBOUND_WEBHOOK_URL: urlList.default([]),
@@ -92,6 +96,11 @@ export interface RelayConfig {
   databaseUrl: string;
   /** Bearer token for the status API and admin actions; undefined means none configured. */
   adminToken: string | undefined;
+  /**
+   * The HS256 secret of the Discourse plugin's status tokens (its cds_sync_token_secret); undefined
+   * means the status API refuses them with 503 naming the setting.
+   */
+  discourseTokenSecret: string | undefined;
   trustedJwks: string;
   /** The relay's own signing key file (created on first start). */
   relayKey: string;
@@ -141,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
     adminToken: e.RELAY_ADMIN_TOKEN,
+    discourseTokenSecret: e.DISCOURSE_TOKEN_SECRET,
     trustedJwks: e.TRUSTED_JWKS,
     relayKey: e.RELAY_KEY,
     outboundWebhookUrls: e.OUTBOUND_WEBHOOK_URL,

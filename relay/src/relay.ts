@@ -197,8 +197,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     }, 60_000);
     pruner.unref();
     closers.push(() => clearInterval(pruner));
-    // The status API also admits the LTI tool's course-scoped tokens; metrics are for admins only.
-    const statusAuth = relayAuth(config.adminToken, keys);
+    // The status API also admits the LTI tool's course-scoped tokens and the Discourse plugin's;
+    // metrics are for admins only.
+    const statusAuth = relayAuth(config.adminToken, keys, {
+      discourseTokenSecret: config.discourseTokenSecret,
+      clockSkewMs: config.clockSkewMs,
+    });
     const adminAuth = relayAuth(config.adminToken);
     const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
     const app = buildApp({

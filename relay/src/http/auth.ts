@@ -7,13 +7,15 @@ import {
   type KeyResolver,
   type StatusScope,
 } from '@cds/shared';
+import { isDiscourseToken, verifyDiscourseToken, type DiscourseScope } from './discourse-token.js';
 
 /**
- * Who a request acts for (DESIGN.md section 6): an admin (RELAY_ADMIN_TOKEN), or a person reading
- * one course with a status token the LTI tool minted at their launch. A Discourse user's token
- * from the plugin joins this union with its issue.
+ * Who a request acts for (DESIGN.md section 6): an admin (RELAY_ADMIN_TOKEN), a person reading
+ * one course with a status token the LTI tool minted at their launch, or a Discourse user with a
+ * token the Discourse plugin minted (what each may see: status/scope.ts).
  */
-export type Principal = { kind: 'admin' } | ({ kind: 'course' } & StatusScope);
+export type Principal =
+  { kind: 'admin' } | ({ kind: 'course' } & StatusScope) | ({ kind: 'discourse' } & DiscourseScope);
 
 /** Turns a bearer token into a principal, or undefined when it is not one this verifier knows. */
 export interface TokenVerifier {
@@ -53,6 +55,27 @@ export function statusTokenVerifier(keys: KeyResolver): TokenVerifier {
           `status token refused: ${toCdsError(error).message}`,
         );
       }
+    },
+  };
+}
+
+const DISCOURSE_DISABLED =
+  "Discourse status tokens are not accepted: set DISCOURSE_TOKEN_SECRET (the plugin's cds_sync_token_secret, at least 32 characters) and restart the relay";
+
+/**
+ * The Discourse plugin's tokens (`cds-discourse+jwt`, HS256 with DISCOURSE_TOKEN_SECRET). Other
+ * bearers are left to the other verifiers; a plugin token that fails is refused with the reason,
+ * and one that arrives while no secret is set answers 503 naming the setting.
+ */
+export function discourseTokenVerifier(
+  secret: string | undefined,
+  options: { clockSkewMs?: number } = {},
+): TokenVerifier {
+  return {
+    verify(token) {
+      if (!isDiscourseToken(token)) return undefined;
+      if (!secret) throw new CdsError('ERR_UNAVAILABLE', DISCOURSE_DISABLED);
+      return { kind: 'discourse', ...verifyDiscourseToken(token, secret, options) };
     },
   };
 }
@@ -125,15 +148,31 @@ const adminDisabled: TokenVerifier = {
   },
 };
 
+export interface StatusAuthOptions {
+  /** DISCOURSE_TOKEN_SECRET: admits the Discourse plugin's tokens. Unset: they answer 503. */
+  discourseTokenSecret?: string;
+  /** Tolerated clock difference for the plugin tokens' `exp` and `iat`. @defaultValue 30_000 */
+  clockSkewMs?: number;
+}
+
 /**
  * The relay's API access: the admin token (RELAY_ADMIN_TOKEN), and, given trusted `keys`, the
- * course-scoped status tokens the LTI tool mints (the status API passes `keys`; `/metrics` does
- * not). Without an admin token, admin access answers 503 naming the setting.
+ * status API's person-scoped tokens: the LTI tool's course tokens and the Discourse plugin's
+ * (the status API passes `keys`; `/metrics` does not). Without an admin token, admin access
+ * answers 503 naming the setting.
  */
-export function relayAuth(adminToken: string | undefined, keys?: KeyResolver): RequestHandler {
+export function relayAuth(
+  adminToken: string | undefined,
+  keys?: KeyResolver,
+  options: StatusAuthOptions = {},
+): RequestHandler {
   const admin = adminToken ? adminTokenVerifier(adminToken) : adminDisabled;
+  // The plugin's verifier goes first: it claims only its own `typ`, the LTI tool's claims any JWS.
+  const people = keys
+    ? [discourseTokenVerifier(options.discourseTokenSecret, options), statusTokenVerifier(keys)]
+    : [];
   return bearerAuth({
-    verifiers: adminToken || keys ? [...(keys ? [statusTokenVerifier(keys)] : []), admin] : [],
+    verifiers: adminToken || keys ? [...people, admin] : [],
     unconfiguredReason: ADMIN_DISABLED,
   });
 }

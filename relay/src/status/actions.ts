@@ -6,7 +6,7 @@ import { principalOf, type Principal } from '../http/auth.js';
 import { resolveConflict } from '../ops/conflicts.js';
 import { replayDeadLetters } from '../ops/dead-letters.js';
 import type { RelayQueues } from '../queue/queues.js';
-import { keyVisibleTo } from './scope.js';
+import { actorOf, keyVisibleTo, mayAct } from './scope.js';
 
 export interface StatusActionsDeps {
   store: Store;
@@ -19,23 +19,21 @@ const resolveBody = z.object({
 });
 const eventId = z.uuid({ error: 'must be an event id (a UUID)' }).transform((s) => s.toLowerCase());
 
-/** The audit actor of a person acting through the status API. */
-function actorOf(principal: Principal): string {
-  return principal.kind === 'admin' ? 'admin' : `lti:${principal.user}@course:${principal.course}`;
-}
-
 /**
- * What may act on a key: the admin, or an instructor whose course covers it. Students read their
- * own state but do not act (the same rule as the page's buttons). Out of scope answers 404, as a
- * read does, so ids of other courses are not confirmed.
+ * What may act on a key: an admin (the admin token or a Discourse admin), an instructor whose
+ * course covers it, or a Discourse moderator on the forum keys they read (scope.ts). Students and
+ * plain forum users read their own state but do not act (the same rule as the pages' buttons).
+ * Out of scope answers 404, as a read does, so ids of other courses are not confirmed.
  */
 function requireActor(principal: Principal, key: string | undefined, what: string): void {
   if (key === undefined || !keyVisibleTo(principal, key))
     throw new CdsError('ERR_NOT_FOUND', `no ${what} in the relay's log`);
-  if (principal.kind === 'course' && principal.role !== 'instructor')
+  if (!mayAct(principal))
     throw new CdsError(
       'ERR_FORBIDDEN',
-      `only an instructor of course ${principal.course} may do this`,
+      principal.kind === 'course'
+        ? `only an instructor of course ${principal.course} may do this`
+        : 'only a Discourse admin or moderator may do this',
     );
 }
 

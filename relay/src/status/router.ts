@@ -123,7 +123,7 @@ async function stream(
 ) {
   // A scoped reader gets only its keys: every message's key is looked up as for a ?key= filter.
   const wanted = (k: string) => (key === undefined ? keyVisibleTo(principal, k) : k === key);
-  const filtered = key !== undefined || principal.kind !== 'admin';
+  const filtered = key !== undefined || keyPatternsOf(principal) !== undefined;
   const keyOf = new Map<string, string>();
   const remember = (id: string, k: string) => {
     if (keyOf.size >= STREAM_KEY_CACHE) keyOf.delete(keyOf.keys().next().value!);
