@@ -48,6 +48,7 @@ for (const dialect of TEST_DIALECTS) {
       m.enroll(sim.state, { courseId: course.id, userId: student.id, type: 'StudentEnrollment' });
       essay = m.createAssignment(sim.state, { courseId: course.id, name: 'Essay' });
       const admin = m.createUser(sim.state, { name: 'Api Admin' });
+      sim.state.accountAdmins.add(admin.id); // the API token's user: reads courses, writes pages
 
       const port = await freePort();
       toolUrl = `http://127.0.0.1:${port}`;
@@ -246,6 +247,46 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(again!.status, 202);
       assert.equal(again!.body.results?.[0]?.status, 'duplicate');
       assert.equal([...lti.results.values()].filter((r) => r.lineItemId === lineItem.id).length, 1);
+    });
+
+    it('a page edited in the forum reaches the Canvas page through the relay (REST), once', async () => {
+      const page = m.updateWikiPage(sim.state, {
+        courseId: course.id,
+        title: 'Week 3 reading',
+        body: '<p>Chapter 3</p>',
+      });
+      const e = exampleEvent('content_edit', 3, { source: 'discourse', vv: { discourse: 1 } });
+      const payload = {
+        ...e.payload,
+        origin: 'discourse',
+        course_id: globalId(course.id),
+        content_type: 'page',
+        content_id: globalId(page.id),
+        title: 'Week 3 reading (forum edit)',
+        body_html: '<p>Chapter 3, with the forum notes</p>',
+      };
+      const edit = {
+        ...e,
+        key: `course:${globalId(course.id)}/page:${globalId(page.id)}`,
+        payload,
+      } as SyncEvent;
+      const [sent] = await h.send([edit]);
+      assert.equal(sent!.status, 202, JSON.stringify(sent!.body));
+      await h.relay.workers!.runBackgroundBatch(); // content edits travel in the background tier
+      await waitFor(
+        'the page rewritten in Canvas',
+        () => sim.state.wikiPages.get(page.id)!.body === '<p>Chapter 3, with the forum notes</p>',
+      );
+      assert.equal(sim.state.wikiPages.get(page.id)!.title, 'Week 3 reading (forum edit)');
+      await waitFor('the delivery settled', async () => {
+        const row = await h.relay.store.db
+          .selectFrom('events')
+          .select('state')
+          .where('id', '=', edit.id)
+          .executeTakeFirst();
+        return row?.state === 'applied';
+      });
+      assert.equal(sim.state.list(sim.state.wikiPages, (p) => p.course_id === course.id).length, 1);
     });
 
     it('with Live Events down for a while, the poller finds the changes made meanwhile, once each', async () => {

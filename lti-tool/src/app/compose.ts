@@ -142,6 +142,9 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
               await poller?.pollCourse(course);
             }
           : undefined,
+        // Pages, announcements and profiles go through Canvas REST with the same token.
+        canvasApiToken: apiToken,
+        restTuning: tuning.rest,
         forumPostsForFullMarks: settings.writer.forumPostsForFullMarks,
         retryAfterMs: settings.writer.retryAfterMs,
         maxAgeMs: tuning.deliveryMaxAgeMs,
