@@ -53,6 +53,14 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/, error: "must be an http(s) URL: the LTI tool's /v1/deliveries" })
     .optional(),
   BACKGROUND_BATCH_INTERVAL: duration.default(3_600_000),
+  // Discourse refuses webhook secrets shorter than 12 characters (WebHook validation).
+  DISCOURSE_WEBHOOK_SECRET: z
+    .string()
+    .min(12, 'must be the Discourse webhook secret (at least 12 characters)')
+    .optional(),
+  DISCOURSE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be the http(s) base URL of the Discourse site' })
+    .optional(),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -111,6 +119,10 @@ export interface RelayConfig {
    */
   canvasDeliveryUrl: string | undefined;
   backgroundBatchIntervalMs: number;
+  /** The secret of the Discourse webhook; without it `POST /v1/intake/discourse` answers 503. */
+  discourseWebhookSecret: string | undefined;
+  /** The Discourse site's base URL. */
+  discourseUrl: string | undefined;
   maxBodyBytes: number;
   maxBatchEvents: number;
   /** Largest single event (its JSON) accepted; a larger one is rejected alone. */
@@ -156,6 +168,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outboundWebhookUrls: e.OUTBOUND_WEBHOOK_URL,
     canvasDeliveryUrl: e.CANVAS_DELIVERY_URL,
     backgroundBatchIntervalMs: e.BACKGROUND_BATCH_INTERVAL,
+    discourseWebhookSecret: e.DISCOURSE_WEBHOOK_SECRET,
+    discourseUrl: e.DISCOURSE_URL,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,
     maxEventBytes: e.MAX_EVENT_BYTES,

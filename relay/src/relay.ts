@@ -2,13 +2,21 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { sql } from 'kysely';
-import { defaultMappings, InvalidConfig, ReplayGuard, type MappingRegistry } from '@cds/shared';
+import {
+  defaultMappings,
+  InvalidConfig,
+  ReplayGuard,
+  type DiscourseLookup,
+  type MappingRegistry,
+} from '@cds/shared';
 import type { RelayConfig } from './config.js';
 import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
 import { WebhookConnector } from './connectors/webhook/connector.js';
 import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
+import { discourseIntakeRouter } from './intake/discourse/router.js';
+import type { IngestDeps } from './ingest/accept.js';
 import { checkReadiness } from './http/readiness.js';
 import { relayAuth } from './http/auth.js';
 import { TrustedKeys, loadRelaySigner } from './keys.js';
@@ -52,6 +60,11 @@ export interface RelayOptions {
   processMetrics?: boolean;
   /** Heartbeat comments on the status stream (tests shorten it). @defaultValue 15_000 */
   streamHeartbeatMs?: number;
+  /**
+   * What Discourse webhooks do not say (course and user links, first posts, badges). Until the
+   * relay has link tables, a webhook whose event needs one is answered `{skipped}`.
+   */
+  discourseLookup?: DiscourseLookup;
 }
 
 export interface Relay {
@@ -205,28 +218,29 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     });
     const adminAuth = relayAuth(config.adminToken);
     const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
+    const ingestDeps = (): IngestDeps => ({
+      keys,
+      replay,
+      mappings,
+      policies: config.policies,
+      store,
+      maxBatchEvents: config.maxBatchEvents,
+      maxEventBytes: config.maxEventBytes,
+      onReport: (report) => {
+        metrics.observeIngest(report);
+        for (const { id, key, entity, state, reason } of report.logged)
+          bus.publish({ type: 'event', id, key, entity, state, reason });
+      },
+      enqueue: async (events) => {
+        const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
+        await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
+      },
+    });
     const app = buildApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,
       relayJwks: { keys: [publicJwk] },
-      ingest: () => ({
-        keys,
-        replay,
-        mappings,
-        policies: config.policies,
-        store,
-        maxBatchEvents: config.maxBatchEvents,
-        maxEventBytes: config.maxEventBytes,
-        onReport: (report) => {
-          metrics.observeIngest(report);
-          for (const { id, key, entity, state, reason } of report.logged)
-            bus.publish({ type: 'event', id, key, entity, state, reason });
-        },
-        enqueue: async (events) => {
-          const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
-          await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
-        },
-      }),
+      ingest: ingestDeps,
       ready: () =>
         checkReadiness(
           {
@@ -236,6 +250,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           logger,
         ),
       routers: [
+        discourseIntakeRouter({
+          secret: config.discourseWebhookSecret,
+          ingest: ingestDeps,
+          maxBodyBytes: config.maxBodyBytes,
+          lookup: options.discourseLookup,
+          discourseUrl: config.discourseUrl,
+        }),
         statusRouter({
           store,
           bus,

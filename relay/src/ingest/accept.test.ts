@@ -15,7 +15,9 @@ import {
   type SyncEvent,
 } from '@cds/shared';
 import { openStore, type Store } from '../db/connect.js';
-import { ingest, type IngestDeps } from './accept.js';
+import { ingest, ingestAuthentic, type IngestDeps } from './accept.js';
+import { DISCOURSE_WEBHOOK_GRANT } from '../intake/discourse/router.js';
+import { Replayed } from '@cds/shared';
 
 describe('ingest (in-memory SQLite, no Redis)', () => {
   let store: Store;
@@ -115,5 +117,73 @@ describe('ingest (in-memory SQLite, no Redis)', () => {
     deps.onReport = (report) => reports.push(report.refused?.code ?? 'ok');
     await assert.rejects(ingest('not.a.token', deps));
     assert.deepEqual(reports, ['ERR_BAD_SIGNATURE']);
+  });
+
+  describe('ingestAuthentic (a Discourse webhook, authenticated by its HMAC)', () => {
+    const claimOnce = () => {
+      const seen = new Set<string>();
+      return async () => {
+        if (seen.has('once')) throw new Replayed('seen');
+        seen.add('once');
+      };
+    };
+
+    it('logs discourse events under the intake producer and queues them', async () => {
+      const post = exampleEvent('forum_post', 4);
+      const outcome = await ingestAuthentic(
+        {
+          grant: DISCOURSE_WEBHOOK_GRANT,
+          producer: 'discourse-webhook',
+          events: [post],
+          claim: claimOnce(),
+        },
+        deps,
+      );
+      assert.equal(outcome.results[0]!.status, 'accepted');
+      const row = await store.db
+        .selectFrom('events')
+        .select(['producer'])
+        .executeTakeFirstOrThrow();
+      assert.equal(row.producer, 'discourse-webhook');
+      assert.deepEqual(
+        queued.map((e) => e.id),
+        [post.id],
+      );
+    });
+
+    it('rejects an event of another source, as a key without that source', async () => {
+      const grade = exampleEvent('grade', 5);
+      assert.equal(grade.source, 'canvas');
+      const outcome = await ingestAuthentic(
+        {
+          grant: DISCOURSE_WEBHOOK_GRANT,
+          producer: 'discourse-webhook',
+          events: [grade],
+          claim: claimOnce(),
+        },
+        deps,
+      );
+      assert.equal(outcome.results[0]!.status, 'rejected');
+      assert.equal((outcome.results[0] as { code: string }).code, 'ERR_FORBIDDEN');
+      assert.match(
+        (outcome.results[0] as { reason: string }).reason,
+        /producer "discourse-webhook" may not send source "canvas"/,
+      );
+      assert.deepEqual(await loggedIds(), []);
+    });
+
+    it('writes nothing when the claim refuses the request (a seen event id)', async () => {
+      const claim = claimOnce();
+      const request = {
+        grant: DISCOURSE_WEBHOOK_GRANT,
+        producer: 'discourse-webhook',
+        events: [exampleEvent('forum_post', 6)],
+        claim,
+      };
+      await ingestAuthentic(request, deps);
+      await store.db.deleteFrom('events').execute();
+      await assert.rejects(ingestAuthentic(request, deps), /seen/);
+      assert.deepEqual(await loggedIds(), []);
+    });
   });
 });

@@ -18,6 +18,7 @@ import {
   type VerifiedClaims,
 } from '@cds/shared';
 import type { Store } from '../db/connect.js';
+import type { Db } from '../store/common.js';
 import { writeTransaction } from '../db/transaction.js';
 import { logEvents, type LogEntry } from '../store/events.js';
 import { recordToken } from '../store/seen-tokens.js';
@@ -167,7 +168,64 @@ function toLogEntry(raw: unknown, grant: KeyGrant, producer: string, deps: Inges
 async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOutcome> {
   const { claims, grant, raws } = await verifySigned(classify(body), deps);
   deps.replay.checkAge(claims);
+  return ingestVerified(
+    {
+      grant,
+      producer: claims.iss,
+      raws,
+      claim: async (trx, now) => {
+        if (!(await recordToken(trx, claims.jti, now + deps.replay.rememberMs, now)))
+          throw new Replayed(`token ${claims.jti} was already used: sign a new one`);
+      },
+    },
+    deps,
+  );
+}
 
+/**
+ * Events whose sender is already authenticated by other means than a producer's JWS (a Discourse
+ * webhook's HMAC): they take the same path as signed ones, from the grant check to the queue.
+ */
+export interface AuthenticRequest {
+  /** Who speaks and for which sources; an event of another source is rejected alone. */
+  grant: KeyGrant;
+  /** Recorded as each logged event's producer. */
+  producer: string;
+  events: readonly unknown[];
+  /**
+   * Records the request's own id in the ingest transaction (so a failed write forgets it too);
+   * throws, e.g. Replayed, when the id was already recorded: nothing is written then.
+   */
+  claim: (trx: Db, now: number) => Promise<void>;
+}
+
+/** The ingest path for an AuthenticRequest; the same checks, log, outbox and queue as `ingest`. */
+export async function ingestAuthentic(
+  request: AuthenticRequest,
+  deps: IngestDeps,
+): Promise<IngestOutcome> {
+  try {
+    return await ingestVerified(
+      { ...request, raws: request.events.map((raw, index) => ({ index, raw })) },
+      deps,
+    );
+  } catch (error) {
+    report(deps, { results: [], logged: [], refused: toCdsError(error) });
+    throw error;
+  }
+}
+
+interface VerifiedRequest {
+  grant: KeyGrant;
+  producer: string;
+  raws: RawItem[];
+  claim: (trx: Db, now: number) => Promise<void>;
+}
+
+async function ingestVerified(
+  { grant, producer, raws, claim }: VerifiedRequest,
+  deps: IngestDeps,
+): Promise<IngestOutcome> {
   const results: IngestItem[] = [];
   const entries: Array<LogEntry & { index: number }> = [];
   const seenInRequest = new Set<string>();
@@ -177,7 +235,7 @@ async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOut
       continue;
     }
     try {
-      const entry = toLogEntry(raw, grant, claims.iss, deps);
+      const entry = toLogEntry(raw, grant, producer, deps);
       if (seenInRequest.has(entry.event.id)) {
         results.push({ index, id: entry.event.id, status: 'duplicate' });
         continue;
@@ -189,12 +247,11 @@ async function ingestRequest(body: unknown, deps: IngestDeps): Promise<IngestOut
     }
   }
 
-  // All or nothing: the token id, the log rows and so the outbox commit together, so a producer
-  // whose request failed half-way (a 5xx) can send the same token again and be accepted.
+  // All or nothing: the request's id (a token's jti), the log rows and so the outbox commit
+  // together, so a producer whose request failed half-way (a 5xx) can send it again and be accepted.
   const inserted = await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
-    if (!(await recordToken(trx, claims.jti, now + deps.replay.rememberMs, now)))
-      throw new Replayed(`token ${claims.jti} was already used: sign a new one`);
+    await claim(trx, now);
     return entries.length > 0 ? logEvents(trx, entries, now) : new Set<string>();
   });
   for (const entry of entries) {
