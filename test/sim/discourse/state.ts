@@ -223,7 +223,7 @@ export interface DiscourseChange {
   at: string;
 }
 
-/** WebHookEventType::TYPES (app/models/web_hook_event_type.rb). */
+/** WebHookEventType::TYPES (app/models/web_hook_event_type.rb), keyed by the seeded event names (db/fixtures/007_web_hook_event_types.rb: 1401 is "user_added_to_group"). */
 export const WEB_HOOK_EVENT_TYPES: Readonly<Record<string, number>> = {
   topic_created: 101,
   topic_revised: 102,
@@ -251,8 +251,8 @@ export const WEB_HOOK_EVENT_TYPES: Readonly<Record<string, number>> = {
   category_destroyed: 503,
   user_badge_granted: 1301,
   user_badge_revoked: 1302,
-  group_user_added: 1401,
-  group_user_removed: 1402,
+  user_added_to_group: 1401,
+  user_removed_from_group: 1402,
 };
 
 type Table =
