@@ -223,7 +223,7 @@ export interface DiscourseChange {
   at: string;
 }
 
-/** WebHookEventType::TYPES (app/models/web_hook_event_type.rb), keyed by the seeded event names (db/fixtures/007_web_hook_event_types.rb: 1401 is "user_added_to_group"). */
+/** WebHookEventType::TYPES (app/models/web_hook_event_type.rb), keyed by the seeded event names (WebHookEventType.seed in discourse/discourse: 1401 is "user_added_to_group"). */
 export const WEB_HOOK_EVENT_TYPES: Readonly<Record<string, number>> = {
   topic_created: 101,
   topic_revised: 102,
