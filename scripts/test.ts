@@ -13,6 +13,8 @@ type Check = [name: string, args: string[], command?: string];
 
 const checks: Check[] = [
   ['type check', ['exec', 'tsc', '-p', 'tsconfig.json']],
+  // The Discourse plugin's front end, templates included (glint), against @discourse/types.
+  ['plugin type check', ['--dir', 'discourse-plugin', 'exec', 'ember-tsc', '-p', 'tsconfig.json']],
   ['lint', ['exec', 'eslint', '.']],
   ['format', ['exec', 'prettier', '--check', '--log-level', 'warn', '.']],
 ];

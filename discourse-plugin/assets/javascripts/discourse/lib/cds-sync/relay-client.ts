@@ -1,0 +1,150 @@
+// Reads the relay's status API as the current Discourse user: a short-lived token minted by the
+// plugin (`GET /cds-sync/token.json` -> `{token, expires_at}`), sent as a Bearer token to
+// `GET /v1/status/...`; the relay limits each answer to what the token's user may see.
+import {
+  type CourseStatus,
+  type EntityStatus,
+  parseCourseStatus,
+  parseEntityStatus,
+  parseStatusSummary,
+  type StatusSummary,
+} from './status';
+
+export interface RelayClientOptions {
+  /** The relay's base URL (site setting `cds_sync_relay_url`). */
+  relayUrl: string;
+  /** GETs the plugin's token endpoint (Discourse's `ajax`, which adds CSRF and subfolder). */
+  fetchToken: () => Promise<unknown>;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** A relay answer that is not 2xx: its status and the relay's own message. */
+export class RelayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RelayError';
+  }
+}
+
+/** A token this close to its expiry is renewed first, so a request never carries a dying one. */
+const RENEW_BEFORE_MS = 30_000;
+
+interface Token {
+  token: string;
+  expiresAt: number;
+}
+
+function parseToken(v: unknown): Token {
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const expiresAt = typeof o.expires_at === 'string' ? Date.parse(o.expires_at) : NaN;
+  if (typeof o.token !== 'string' || o.token === '' || Number.isNaN(expiresAt))
+    throw new RelayError(0, "the plugin's token endpoint answered without {token, expires_at}");
+  return { token: o.token, expiresAt };
+}
+
+export class RelayClient {
+  readonly #options: RelayClientOptions;
+  #token: Promise<Token> | undefined;
+
+  constructor(options: RelayClientOptions) {
+    this.#options = options;
+  }
+
+  entity(key: string): Promise<EntityStatus> {
+    return this.#get(`/v1/status/entities?key=${encodeURIComponent(key)}`).then(parseEntityStatus);
+  }
+
+  course(courseId: string, limit = 50): Promise<CourseStatus> {
+    return this.#get(`/v1/status/courses/${encodeURIComponent(courseId)}?limit=${limit}`).then(
+      parseCourseStatus,
+    );
+  }
+
+  summary(): Promise<StatusSummary> {
+    return this.#get('/v1/status/summary').then(parseStatusSummary);
+  }
+
+  /** Replays an event's open dead letters (202 `{eventId, replayed}`). */
+  async replay(eventId: string): Promise<number> {
+    const body = await this.#send(
+      'POST',
+      `/v1/status/dead-letters/${encodeURIComponent(eventId)}/replay`,
+    );
+    const replayed = (body as { replayed?: unknown } | null)?.replayed;
+    return typeof replayed === 'number' ? replayed : 0;
+  }
+
+  /** Resolves an open conflict by taking one side (202). */
+  async resolve(conflictId: string, take: 'canvas' | 'discourse'): Promise<void> {
+    await this.#send('POST', `/v1/status/conflicts/${encodeURIComponent(conflictId)}/resolve`, {
+      take,
+    });
+  }
+
+  #get(path: string): Promise<unknown> {
+    return this.#send('GET', path);
+  }
+
+  async #send(method: string, path: string, body?: unknown, retried = false): Promise<unknown> {
+    const { token } = await this.#currentToken();
+    const doFetch = this.#options.fetch ?? globalThis.fetch.bind(globalThis);
+    const response = await doFetch(new URL(path, this.#base()).toString(), {
+      method,
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // A token the relay no longer takes (a rotated secret, a clock step) is minted anew once.
+    if (response.status === 401 && !retried) {
+      this.#token = undefined;
+      return this.#send(method, path, body, true);
+    }
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    if (!response.ok) {
+      // The relay's error body: `{"error": {"code", "message"}}` (relay/src/http/errors.ts).
+      const message = (json as { error?: { message?: unknown } } | null)?.error?.message;
+      throw new RelayError(
+        response.status,
+        typeof message === 'string' ? message : `the relay answered ${response.status}`,
+      );
+    }
+    return json;
+  }
+
+  #currentToken(): Promise<Token> {
+    const now = (this.#options.now ?? Date.now)();
+    const pending = this.#token;
+    if (pending) {
+      return pending.then((t) => (t.expiresAt - RENEW_BEFORE_MS > now ? t : this.#mint()));
+    }
+    return this.#mint();
+  }
+
+  #mint(): Promise<Token> {
+    const minted = this.#options.fetchToken().then(parseToken);
+    this.#token = minted;
+    minted.catch(() => {
+      if (this.#token === minted) this.#token = undefined;
+    });
+    return minted;
+  }
+
+  #base(): string {
+    return this.#options.relayUrl.endsWith('/')
+      ? this.#options.relayUrl
+      : `${this.#options.relayUrl}/`;
+  }
+}

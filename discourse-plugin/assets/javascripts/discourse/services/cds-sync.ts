@@ -1,0 +1,54 @@
+// The plugin's one door to the relay: a RelayClient per page, with the entity answers of this
+// page cached so a topic with many posts by one person asks once per key.
+import Service, { service } from '@ember/service';
+import { ajax } from 'discourse/lib/ajax';
+import { badgeOf, type SyncBadgeInfo } from '../lib/cds-sync/badge-state';
+import { RelayClient } from '../lib/cds-sync/relay-client';
+
+interface SiteSettingsLike {
+  cds_sync_enabled?: boolean;
+  cds_sync_relay_url?: string;
+}
+
+interface CurrentUserLike {
+  staff?: boolean;
+  admin?: boolean;
+  moderator?: boolean;
+}
+
+export default class CdsSyncService extends Service {
+  @service declare siteSettings: SiteSettingsLike;
+  @service declare currentUser: CurrentUserLike | null;
+
+  #client: RelayClient | undefined;
+  #badges = new Map<string, Promise<SyncBadgeInfo | null>>();
+
+  /** Badges are for moderators and admins (staff) only. */
+  get canSeeBadges(): boolean {
+    return Boolean(this.siteSettings.cds_sync_enabled && this.currentUser?.staff);
+  }
+
+  get client(): RelayClient {
+    this.#client ??= new RelayClient({
+      relayUrl: this.siteSettings.cds_sync_relay_url ?? '',
+      fetchToken: () => ajax('/cds-sync/token.json'),
+    });
+    return this.#client;
+  }
+
+  /** The badge for an entity key; failures to ask are not cached (the next render asks again). */
+  badgeFor(key: string): Promise<SyncBadgeInfo | null> {
+    let badge = this.#badges.get(key);
+    if (!badge) {
+      badge = this.client.entity(key).then(badgeOf);
+      this.#badges.set(key, badge);
+      badge.catch(() => this.#badges.delete(key));
+    }
+    return badge;
+  }
+
+  /** Forgets cached badges (after a replay or resolve changed them). */
+  forget(): void {
+    this.#badges.clear();
+  }
+}

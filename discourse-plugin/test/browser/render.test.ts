@@ -1,0 +1,317 @@
+// The plugin's components rendered in Debian's headless Chromium with the real ember-source,
+// compiled as Discourse compiles them (build.ts); the relay and the plugin's token endpoint are
+// a small local server answering fixture JSON. Screenshots: test-results/screenshots/.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  launchChromium,
+  screenshot,
+  type Browser,
+  type Page,
+} from '../../../test/support/browser.js';
+import { bundlePlugin } from './build.js';
+import { COURSE_42, DEAD_EVENT, ENTITIES, SUMMARY, TOKEN } from './fixtures.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+}
+
+function startServer(bundle: string): Promise<{ server: Server; url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer((req: IncomingMessage, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      authorization: req.headers.authorization,
+    });
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(
+        '<!doctype html><html><head><meta charset="utf-8"><style>' +
+          ':root{--success:#090;--tertiary:#08c;--danger:#c00;--primary:#222;--secondary:#fff}' +
+          'body{font:14px sans-serif;margin:16px}.cds-render{margin:8px 0 24px}' +
+          '</style><link rel="stylesheet" href="/plugin.css"></head>' +
+          '<body><div id="app"></div><script type="module" src="/bundle.js"></script></body></html>',
+      );
+      return;
+    }
+    if (url.pathname === '/bundle.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(bundle);
+      return;
+    }
+    if (url.pathname === '/plugin.css') {
+      res.writeHead(200, { 'Content-Type': 'text/css' });
+      res.end(PLUGIN_CSS);
+      return;
+    }
+    if (url.pathname === '/cds-sync/token.json')
+      return json(res, 200, {
+        token: TOKEN,
+        expires_at: new Date(Date.now() + 300_000).toISOString(),
+      });
+    if (!url.pathname.startsWith('/v1/status/')) return json(res, 404, {});
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return json(res, 401, { error: { code: 'ERR_UNAUTHORIZED', message: 'no token' } });
+    if (url.pathname === '/v1/status/entities') {
+      const entity = ENTITIES[url.searchParams.get('key') ?? ''];
+      return entity
+        ? json(res, 200, entity)
+        : json(res, 200, {
+            key: url.searchParams.get('key'),
+            syncState: null,
+            events: [],
+            conflicts: [],
+          });
+    }
+    if (url.pathname === '/v1/status/courses/42') return json(res, 200, COURSE_42);
+    if (url.pathname === '/v1/status/summary') return json(res, 200, SUMMARY);
+    if (req.method === 'POST' && url.pathname === `/v1/status/dead-letters/${DEAD_EVENT}/replay`)
+      return json(res, 202, { eventId: DEAD_EVENT, replayed: 1 });
+    return json(res, 404, { error: { code: 'ERR_NOT_FOUND', message: 'no such thing' } });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }),
+    ),
+  );
+}
+
+// The plugin's stylesheet is SCSS that Discourse compiles; the test needs only the tooltip's
+// hidden rule for visibility to mean what it means in Discourse.
+const PLUGIN_CSS =
+  '.cds-sync-badge{border:1px solid currentcolor;border-radius:1em;padding:0 .5em}' +
+  '.cds-sync-badge--synced{color:var(--success)}.cds-sync-badge--pending{color:var(--tertiary)}' +
+  '.cds-sync-badge--failed{color:var(--danger)}.cds-sync-badge--conflict{color:#b38600}' +
+  '.cds-sync-badge-wrap{position:relative;display:inline-block;margin-right:1em}' +
+  '.cds-sync-badge__reason{position:absolute;top:100%;left:0;background:var(--primary);' +
+  'color:var(--secondary);padding:.3em .5em;min-width:14em}.cds-sync-badge__reason[hidden]{display:none}';
+
+type RenderArgs = [name: string, args: object, env: { relayUrl: string; staff: boolean }];
+
+describe('discourse-plugin front end in Chromium (real ember-source)', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let page: Page;
+  let server: Server;
+  let url: string;
+  let seen: Seen[];
+  const errors: string[] = [];
+
+  before(async () => {
+    const bundle = await bundlePlugin();
+    ({ server, url, seen } = await startServer(bundle));
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  beforeEach(async () => {
+    errors.length = 0;
+    page = await browser.newPage({ viewport: { width: 900, height: 500 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => 'cds' in globalThis);
+  });
+
+  afterEach(async () => {
+    await page.close();
+    assert.deepEqual(errors, [], 'no error in the page');
+  });
+
+  const render = (...args: RenderArgs) =>
+    page.evaluate(async ([name, a, env]) => {
+      const cds = (globalThis as unknown as { cds: { render: (...x: unknown[]) => Promise<void> } })
+        .cds;
+      await cds.render(name, a, env);
+    }, args);
+
+  it('shows each badge state with its reason on hover and to screen readers', async () => {
+    const states = {
+      synced: 'In step with Canvas.',
+      pending: 'On its way to the other side.',
+      failed: 'Canvas answered 500 five times',
+      conflict: 'Both sides changed title: a person must choose.',
+    };
+    for (const [state, reason] of Object.entries(states))
+      await render('CdsSyncBadge', { state, reason }, { relayUrl: url, staff: true });
+
+    for (const [state, reason] of Object.entries(states)) {
+      const badge = page.locator(`.cds-sync-badge[data-state="${state}"]`);
+      assert.equal(
+        (await badge.textContent())?.trim(),
+        `Sync: ${state[0]!.toUpperCase()}${state.slice(1)}`,
+      );
+      const tooltip = page.locator(`#${await badge.getAttribute('aria-describedby')}`);
+      assert.equal(await tooltip.getAttribute('role'), 'tooltip');
+      assert.equal(await tooltip.isVisible(), false, `${state}: reason hidden until hovered`);
+      await badge.hover();
+      assert.equal(await tooltip.isVisible(), true, `${state}: reason shown on hover`);
+      assert.equal((await tooltip.textContent())?.trim(), reason);
+      if (state === 'conflict') await screenshot(page, 'discourse-plugin-badges-hover');
+      await page.mouse.move(0, 400);
+      assert.equal(await tooltip.isVisible(), false, `${state}: hidden again`);
+    }
+    // Keyboard users get the reason on focus too.
+    await page.locator('.cds-sync-badge[data-state="failed"]').focus();
+    assert.equal(await page.getByRole('tooltip', { name: states.failed }).isVisible(), true);
+  });
+
+  it("asks the relay with the plugin's token for a post's badge; nothing for non-staff", async () => {
+    await render(
+      'CdsEntitySyncBadge',
+      { kind: 'post', model: { id: 5, topic_id: 3 } },
+      { relayUrl: url, staff: true },
+    );
+    await page.locator('.cds-sync-badge--post').waitFor();
+    assert.equal(await page.locator('.cds-sync-badge--post').getAttribute('data-state'), 'failed');
+    const asked = seen.find((s) => s.url.startsWith('/v1/status/entities'));
+    assert.equal(asked?.url, '/v1/status/entities?key=topic%3A3%2Fpost%3A5');
+    assert.equal(asked?.authorization, `Bearer ${TOKEN}`);
+
+    await render(
+      'CdsEntitySyncBadge',
+      { kind: 'post', model: { id: 5, topic_id: 3, cds_sync: { state: 'synced', reason: 'x' } } },
+      { relayUrl: url, staff: false },
+    );
+    await page.evaluate(() =>
+      (globalThis as unknown as { cds: { settled: () => Promise<void> } }).cds.settled(),
+    );
+    assert.equal(await page.locator('.cds-sync-badge').count(), 1, 'a non-moderator sees no badge');
+  });
+
+  it('places badges for staff only, through outlets and value transformers', async () => {
+    const calls = (staff: boolean) =>
+      page.evaluate(
+        (env) =>
+          (
+            globalThis as unknown as { cds: { initialize: (e: unknown) => string[] } }
+          ).cds.initialize(env),
+        { relayUrl: url, staff },
+      );
+    assert.deepEqual(await calls(false), []);
+    assert.deepEqual(await calls(true), [
+      'renderInOutlet user-card-post-names',
+      'renderAfterWrapperOutlet post-meta-data-poster-name',
+      'renderInOutlet topic-list-after-title',
+      'renderInOutlet topic-title-suffix',
+      'renderInOutlet category-heading',
+      'registerValueTransformer post-class -> ["cds-sync--failed"]',
+      'registerValueTransformer topic-list-item-class -> []',
+    ]);
+  });
+
+  it("shows a moderator the linked course's backlog, conflicts and failures", async () => {
+    await render(
+      'CdsCategoryStatus',
+      { category: { custom_fields: { cds_course_id: '42' } } },
+      { relayUrl: url, staff: true },
+    );
+    const panel = page.locator('.cds-category-status');
+    await panel.locator('table').waitFor();
+    assert.equal(await panel.locator('h3').textContent(), 'Canvas sync: course 42');
+    assert.deepEqual(
+      await panel
+        .locator('tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent?.trim())),
+        ),
+      [
+        ['critical', '0 events', 'now'],
+        ['high', '2 events', '42 s'],
+        ['background', '7 events', '5 min'],
+      ],
+    );
+    assert.equal(
+      await panel.locator('.cds-category-status__conflicts').textContent(),
+      '1 open conflict',
+    );
+    assert.equal(
+      await panel.locator('.cds-category-status__failed').textContent(),
+      '1 failed delivery',
+    );
+    assert.match(
+      (await panel.locator('.cds-category-status__failures').textContent()) ?? '',
+      /grade to canvas: Canvas answered 500/,
+    );
+    await screenshot(page, 'discourse-plugin-category-panel');
+
+    await render(
+      'CdsCategoryStatus',
+      { category: { custom_fields: {} } },
+      { relayUrl: url, staff: true },
+    );
+    assert.equal(
+      await page.locator('.cds-category-status').count(),
+      1,
+      'no panel for an unlinked category',
+    );
+  });
+
+  it('shows the admin page: health, backlog, dead letters with a replay that posts, conflicts', async () => {
+    await render(
+      'CdsAdminStatus',
+      { courses: [{ courseId: '42', name: 'Biology 101' }] },
+      { relayUrl: url, staff: true },
+    );
+    await page.locator('.cds-admin-status__health table').waitFor();
+    assert.equal(
+      await page.locator('tr[data-target="canvas"] .cds-health').textContent(),
+      'degraded',
+    );
+    assert.equal(
+      await page.locator('tr[data-target="discourse"] .cds-health').textContent(),
+      'healthy',
+    );
+    assert.equal(
+      (await page.locator('.cds-admin-status__totals').textContent())?.trim(),
+      '1 open conflict · 0 parked events',
+    );
+    assert.equal(
+      await page
+        .locator('.cds-admin-status__backlog tr[data-tier="background"] td')
+        .nth(2)
+        .textContent(),
+      '5 min',
+    );
+    const row = page.locator(`.cds-admin-status__dead-letters tr[data-event-id="${DEAD_EVENT}"]`);
+    assert.match(
+      (await row.textContent()) ?? '',
+      /Biology 101.*grade.*canvas.*8.*Canvas answered 500/s,
+    );
+    assert.match(
+      (await page
+        .locator('.cds-admin-status__conflicts tr[data-conflict-id="c-1"]')
+        .textContent()) ?? '',
+      /content_edit.*body,title/s,
+    );
+    await screenshot(page, 'discourse-plugin-admin-page');
+
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await row.getByRole('status').filter({ hasText: 'Replay queued' }).waitFor();
+    assert.equal(
+      (await row.getByRole('status').textContent())?.trim(),
+      'Replay queued (1 delivery)',
+    );
+    const posted = seen.filter((s) => s.method === 'POST');
+    assert.deepEqual(posted, [
+      {
+        method: 'POST',
+        url: `/v1/status/dead-letters/${DEAD_EVENT}/replay`,
+        authorization: `Bearer ${TOKEN}`,
+      },
+    ]);
+    await screenshot(page, 'discourse-plugin-admin-replayed');
+  });
+});
