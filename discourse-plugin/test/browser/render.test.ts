@@ -294,7 +294,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
       (await page
         .locator('.cds-admin-status__conflicts tr[data-conflict-id="c-1"]')
         .textContent()) ?? '',
-      /content_edit.*body,title/s,
+      /content_edit.*body, title/s,
     );
     await screenshot(page, 'discourse-plugin-admin-page');
 
