@@ -2,7 +2,7 @@
 // compiled as Discourse compiles them (build.ts); the relay and the plugin's token endpoint are
 // a small local server answering fixture JSON. Screenshots: test-results/screenshots/.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   launchChromium,
@@ -21,7 +21,7 @@ interface Seen {
 
 function startServer(bundle: string): Promise<{ server: Server; url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+  const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(body));
   };

@@ -1,10 +1,5 @@
 import express, { type Router } from 'express';
-import {
-  CdsError,
-  mapDiscourseWebhook,
-  type DiscourseLookup,
-  type KeyGrant,
-} from '@cds/shared';
+import { CdsError, mapDiscourseWebhook, type DiscourseLookup, type KeyGrant } from '@cds/shared';
 import { ingestAuthentic, type IngestDeps } from '../../ingest/accept.js';
 import { recordToken } from '../../store/seen-tokens.js';
 import { verifyDiscourseSignature } from './signature.js';
