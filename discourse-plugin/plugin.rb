@@ -9,6 +9,11 @@
 
 enabled_site_setting :cds_sync_enabled
 
+register_asset "stylesheets/cds-sync.scss"
+
+# Admin > Plugins > discourse-canvas-sync > Status (the front end's cds-sync-status page).
+add_admin_route "cds_sync.admin.title", "discourse-canvas-sync", use_new_show_route: true
+
 module ::CanvasDiscourseSync
   PLUGIN_NAME = "discourse-canvas-sync"
 end

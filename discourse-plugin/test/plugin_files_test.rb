@@ -28,6 +28,15 @@ class PluginFilesTest < Minitest::Test
     assert_includes read("plugin.rb"), "enabled_site_setting :cds_sync_enabled"
   end
 
+  def test_the_front_end_assets_and_admin_page_are_registered
+    plugin = read("plugin.rb")
+    stylesheet = plugin[/register_asset "([^"]+)"/, 1]
+    assert File.exist?(File.join(PLUGIN_ROOT, "assets", stylesheet)), "#{stylesheet} exists"
+    label = plugin[/add_admin_route "([^"]+)"/, 1]
+    client = YAML.safe_load(read("config/locales/client.en.yml"))
+    assert client.dig("en", "js", *label.split(".")), "the admin route's label #{label} is translated"
+  end
+
   def test_settings_are_the_documented_ones_with_secrets_hidden
     assert_equal %w[
                    cds_sync_enabled
