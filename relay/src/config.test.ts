@@ -43,6 +43,19 @@ describe('relay settings', () => {
     );
   });
 
+  it('read STATUS_CORS_ORIGINS as origins only, none by default', () => {
+    assert.deepEqual(loadConfig({}).statusCorsOrigins, []);
+    assert.deepEqual(
+      loadConfig({ STATUS_CORS_ORIGINS: 'https://forum.example.edu/, http://localhost:4200' })
+        .statusCorsOrigins,
+      ['https://forum.example.edu', 'http://localhost:4200'],
+    );
+    assert.throws(
+      () => loadConfig({ STATUS_CORS_ORIGINS: 'https://forum.example.edu/admin' }),
+      /STATUS_CORS_ORIGINS.*must be an origin like https:\/\/forum.example.edu/,
+    );
+  });
+
   it('name every wrong variable and how to fix it', () => {
     assert.throws(
       () =>

@@ -33,6 +33,26 @@ const urlList = z
   )
   .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })));
 
+/** Comma-separated web origins (`https://forum.example.edu`), each scheme://host[:port] only. */
+const originList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((s) => s.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^https?:\/\/[^/\s]+$/,
+          'must be an origin like https://forum.example.edu (scheme and host, no path)',
+        ),
+    ),
+  );
+
 /** Every relay setting, from the environment (DESIGN.md section 8). Defaults are applied here only. */
 const envSchema = z.object({
   PORT: port.default(8080),
@@ -42,6 +62,7 @@ const envSchema = z.object({
     .string()
     .min(16, 'must be at least 16 characters (use a random string)')
     .optional(),
+  STATUS_CORS_ORIGINS: originList.default([]),
   DISCOURSE_TOKEN_SECRET: z
     .string()
     .min(32, "must be at least 32 characters: the Discourse plugin's cds_sync_token_secret")
@@ -109,6 +130,8 @@ export interface RelayConfig {
    * means the status API refuses them with 503 naming the setting.
    */
   discourseTokenSecret: string | undefined;
+  /** Web origins whose pages may call the status API from the browser (the Discourse forum). */
+  statusCorsOrigins: string[];
   trustedJwks: string;
   /** The relay's own signing key file (created on first start). */
   relayKey: string;
@@ -163,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     adminToken: e.RELAY_ADMIN_TOKEN,
     discourseTokenSecret: e.DISCOURSE_TOKEN_SECRET,
+    statusCorsOrigins: e.STATUS_CORS_ORIGINS,
     trustedJwks: e.TRUSTED_JWKS,
     relayKey: e.RELAY_KEY,
     outboundWebhookUrls: e.OUTBOUND_WEBHOOK_URL,

@@ -262,6 +262,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           bus,
           logger,
           auth: statusAuth,
+          corsOrigins: config.statusCorsOrigins,
           tierOf,
           targets,
           queues,

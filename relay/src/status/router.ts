@@ -1,3 +1,4 @@
+import cors from 'cors';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { CdsError } from '@cds/shared';
@@ -17,6 +18,11 @@ export interface StatusRouterDeps
   logger: Logger;
   /** Guards every route (see http/auth.ts). */
   auth: RequestHandler;
+  /**
+   * Web origins whose pages may call the API from the browser (the Discourse plugin's front end,
+   * with its bearer token; no cookies). None: no cross-origin access. @defaultValue []
+   */
+  corsOrigins?: readonly string[];
   /** Comment lines that keep idle streams open through proxies. @defaultValue 15_000 */
   heartbeatMs?: number;
   /** How soon a browser's EventSource reconnects, sent as `retry:`. @defaultValue 3_000 */
@@ -57,6 +63,17 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
 export function statusRouter(deps: StatusRouterDeps): Router {
   const router = Router();
   const db = deps.store.db;
+  // Before auth: a browser's preflight (OPTIONS) carries no Authorization header.
+  if (deps.corsOrigins && deps.corsOrigins.length > 0)
+    router.use(
+      '/v1/status',
+      cors({
+        origin: [...deps.corsOrigins],
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['Authorization', 'Content-Type'],
+        maxAge: 600,
+      }),
+    );
   router.use('/v1/status', deps.auth);
 
   router.get('/v1/status/events/:id', async (req, res) => {
