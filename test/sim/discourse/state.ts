@@ -26,6 +26,8 @@ export interface DiscourseUser {
   updated_at: string;
   last_seen_at: string | null;
   last_posted_at: string | null;
+  /** User custom fields (user_custom_fields), written through PUT /u/:username when registered. */
+  custom_fields?: Record<string, string>;
 }
 
 export interface DiscourseGroup {
@@ -299,6 +301,12 @@ export class DiscourseState {
     ],
     allowed_user_api_auth_redirects: ['https://api.discourse.org/api/auth_redirect'],
   };
+  /**
+   * User custom fields plugins let PUT /u/:username write (DiscoursePluginRegistry via
+   * `register_editable_user_custom_field`): `self` by the user, `staff` by staff only. Without a
+   * registration Discourse drops the field silently (UsersController#user_params permits it not).
+   */
+  readonly editableUserCustomFields = { self: new Set<string>(), staff: new Set<string>() };
   /** Every change, in order; the webhook emitter listens. */
   readonly changes = new EventEmitter<{ change: [DiscourseChange] }>();
   private readonly sequences = new Map<Table, number>();

@@ -104,6 +104,12 @@ export function createRestRouter(state: DiscourseState): Router {
       const u = userOr404(state, String(req.params.username));
       if (!me.admin && me.id !== u.id) throw invalidAccess();
       const ext = param(req, 'external_ids');
+      const custom = editableCustomFields(
+        state,
+        param(req, 'custom_fields'),
+        me.admin || me.moderator,
+      );
+      if (custom) u.custom_fields = { ...u.custom_fields, ...custom };
       m.updateUser(state, u.id, {
         name: str(req, 'name'),
         title: str(req, 'title'),
@@ -468,4 +474,23 @@ function reasonLinksPostOrTopic(state: DiscourseState, reason: string): boolean 
   if (t && state.topics.has(Number(t[1]))) return true;
   const p = reason.match(/\/p\/(\d+)/);
   return Boolean(p && state.posts.has(Number(p[1])));
+}
+
+/**
+ * The custom fields of a PUT /u/:username that a plugin registered as editable (by staff, or by
+ * anyone): User.editable_user_custom_fields; the rest are dropped without an error, as there.
+ */
+function editableCustomFields(
+  state: DiscourseState,
+  fields: unknown,
+  byStaff: boolean,
+): Record<string, string> | undefined {
+  if (!fields || typeof fields !== 'object' || Array.isArray(fields)) return undefined;
+  const { self, staff } = state.editableUserCustomFields;
+  const kept = Object.entries(fields as Record<string, unknown>).filter(
+    ([name, value]) =>
+      (self.has(name) || (byStaff && staff.has(name))) &&
+      (typeof value === 'string' || typeof value === 'number'),
+  );
+  return kept.length ? Object.fromEntries(kept.map(([k, v]) => [k, String(v)])) : undefined;
 }
