@@ -82,6 +82,15 @@ const envSchema = z.object({
   DISCOURSE_URL: z
     .url({ protocol: /^https?$/, error: 'must be the http(s) base URL of the Discourse site' })
     .optional(),
+  // An admin API key (Admin > API > Keys) acting as DISCOURSE_API_USERNAME: the connector's writes.
+  DISCOURSE_API_KEY: z.string().min(1).optional(),
+  DISCOURSE_API_USERNAME: z.string().min(1).default('system'),
+  DISCOURSE_EXTERNAL_ID: z
+    .enum(['canvas_user_id'], {
+      error:
+        'must be canvas_user_id (the Canvas id your identity provider gives Discourse as external_id); SIS ids need the links issue',
+    })
+    .default('canvas_user_id'),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -146,6 +155,11 @@ export interface RelayConfig {
   discourseWebhookSecret: string | undefined;
   /** The Discourse site's base URL. */
   discourseUrl: string | undefined;
+  /** With discourseUrl, the Discourse connector (side discourse) writes through the REST API. */
+  discourseApiKey: string | undefined;
+  discourseApiUsername: string;
+  /** What a Discourse user's external_id holds for the connector to find a Canvas user. */
+  discourseExternalId: 'canvas_user_id';
   maxBodyBytes: number;
   maxBatchEvents: number;
   /** Largest single event (its JSON) accepted; a larger one is rejected alone. */
@@ -194,6 +208,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backgroundBatchIntervalMs: e.BACKGROUND_BATCH_INTERVAL,
     discourseWebhookSecret: e.DISCOURSE_WEBHOOK_SECRET,
     discourseUrl: e.DISCOURSE_URL,
+    discourseApiKey: e.DISCOURSE_API_KEY,
+    discourseApiUsername: e.DISCOURSE_API_USERNAME,
+    discourseExternalId: e.DISCOURSE_EXTERNAL_ID,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,
     maxEventBytes: e.MAX_EVENT_BYTES,

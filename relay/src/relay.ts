@@ -12,6 +12,7 @@ import {
 import type { RelayConfig } from './config.js';
 import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
+import { DiscourseConnector } from './connectors/discourse/connector.js';
 import { WebhookConnector } from './connectors/webhook/connector.js';
 import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
@@ -130,6 +131,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             side: 'canvas',
             url: config.canvasDeliveryUrl,
             signer,
+            timeoutMs: options.webhookTimeoutMs,
+          }),
+        ]
+      : []),
+    // Canvas-originated events written to Discourse through its REST API.
+    ...(config.discourseUrl && config.discourseApiKey
+      ? [
+          new DiscourseConnector({
+            url: config.discourseUrl,
+            apiKey: config.discourseApiKey,
+            apiUsername: config.discourseApiUsername,
             timeoutMs: options.webhookTimeoutMs,
           }),
         ]

@@ -23,6 +23,7 @@ import {
   type EntityType,
   type SyncEvent,
 } from '@cds/shared';
+import { loadConfig } from '@cds/relay';
 import { TEST_DIALECTS } from '@cds/relay/testing';
 import type { Connector } from '../../relay/src/connectors/connector.js';
 import {
@@ -401,6 +402,27 @@ describe('the Discourse connector', function () {
   });
 });
 
+describe('the Discourse connector settings', () => {
+  const base = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'sqlite::memory:' };
+  it('reads DISCOURSE_API_KEY, DISCOURSE_API_USERNAME (system) and DISCOURSE_EXTERNAL_ID', () => {
+    const config = loadConfig({
+      ...base,
+      DISCOURSE_URL: 'https://forum.example.edu',
+      DISCOURSE_API_KEY: 'k',
+    });
+    assert.deepEqual(
+      [config.discourseApiKey, config.discourseApiUsername, config.discourseExternalId],
+      ['k', 'system', 'canvas_user_id'],
+    );
+  });
+  it('refuses an external id it cannot resolve yet, naming the setting', () => {
+    assert.throws(
+      () => loadConfig({ ...base, DISCOURSE_EXTERNAL_ID: 'sis_user_id' }),
+      /DISCOURSE_EXTERNAL_ID: must be canvas_user_id/,
+    );
+  });
+});
+
 for (const dialect of TEST_DIALECTS) {
   describe(`the Discourse connector in the relay (${dialect})`, function () {
     this.timeout(30_000);
@@ -408,9 +430,10 @@ for (const dialect of TEST_DIALECTS) {
     let harness: RelayHarness;
     beforeEach(async () => {
       sim = await simulator();
+      // Built from the settings, as `pnpm start` builds it.
       harness = await new RelayHarness({
         dialect,
-        connectors: [connectorFor(sim)],
+        env: { DISCOURSE_URL: sim.url, DISCOURSE_API_KEY: sim.apiKey },
       }).start();
     });
     afterEach(async () => {
