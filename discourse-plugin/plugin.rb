@@ -21,6 +21,11 @@ end
 require_relative "lib/canvas_discourse_sync/engine"
 
 after_initialize do
+  # The relay's Discourse connector writes each user's latest sync state here (PUT /u/:username);
+  # Discourse drops custom fields that are not registered. Staff see it on user cards.
+  register_editable_user_custom_field :cds_sync_state, staff_only: true
+  allow_staff_user_custom_field :cds_sync_state
+
   # Settings the relay's webhook is made of: a change re-runs the (idempotent) job at once; it
   # also runs hourly, so a webhook an admin deleted by hand comes back.
   on(:site_setting_changed) do |name, _old, _new|

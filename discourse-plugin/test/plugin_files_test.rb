@@ -28,6 +28,12 @@ class PluginFilesTest < Minitest::Test
     assert_includes read("plugin.rb"), "enabled_site_setting :cds_sync_enabled"
   end
 
+  def test_the_sync_state_field_the_relay_writes_is_registered_for_staff
+    plugin = read("plugin.rb")
+    assert_includes plugin, "register_editable_user_custom_field :cds_sync_state, staff_only: true"
+    assert_includes plugin, "allow_staff_user_custom_field :cds_sync_state"
+  end
+
   def test_the_front_end_assets_and_admin_page_are_registered
     plugin = read("plugin.rb")
     stylesheet = plugin[/register_asset "([^"]+)"/, 1]
