@@ -58,3 +58,34 @@ export function toolDomain(publicUrl: string): string {
 export function toolUrl(publicUrl: string, route: string): string {
   return `${publicUrl}${route}`;
 }
+
+/** The tool as a platform installs it from `publicUrl`: what both install paths describe. */
+export interface ToolInstall {
+  title: string;
+  description: string;
+  toolId: string;
+  domain: string;
+  loginUrl: string;
+  launchUrl: string;
+  keysUrl: string;
+  scopes: string[];
+  privacyLevel: string;
+  placementText: string;
+  customFields: Record<string, string>;
+}
+
+export function toolInstall(publicUrl: string): ToolInstall {
+  return {
+    title: TOOL_TITLE,
+    description: TOOL_DESCRIPTION,
+    toolId: TOOL_ID,
+    domain: toolDomain(publicUrl),
+    loginUrl: toolUrl(publicUrl, LTI_ROUTES.login),
+    launchUrl: toolUrl(publicUrl, LTI_ROUTES.launch),
+    keysUrl: toolUrl(publicUrl, LTI_ROUTES.keys),
+    scopes: [...TOOL_SCOPES],
+    privacyLevel: PRIVACY_LEVEL,
+    placementText: PLACEMENT_TEXT,
+    customFields: { ...CUSTOM_FIELDS },
+  };
+}

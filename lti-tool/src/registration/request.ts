@@ -3,18 +3,7 @@
 // message extensions for placements and visibility
 // (https://canvas.instructure.com/doc/api/file.registration.html, "LTI Message schema").
 // ltijs 5.9.9's own request names no placement, so Canvas would fall back to link_selection.
-import {
-  CUSTOM_FIELDS,
-  LTI_ROUTES,
-  PLACEMENT_TEXT,
-  PRIVACY_LEVEL,
-  TOOL_DESCRIPTION,
-  TOOL_ID,
-  TOOL_SCOPES,
-  TOOL_TITLE,
-  toolDomain,
-  toolUrl,
-} from '../tool-description.js';
+import { toolInstall } from '../tool-description.js';
 
 export const TOOL_CONFIGURATION_CLAIM = 'https://purl.imsglobal.org/spec/lti-tool-configuration';
 
@@ -53,35 +42,36 @@ export interface RegistrationRequest {
 
 /** What the tool at `publicUrl` asks a platform to register. */
 export function registrationRequest(publicUrl: string): RegistrationRequest {
-  const launch = toolUrl(publicUrl, LTI_ROUTES.launch);
+  const tool = toolInstall(publicUrl);
+  const launch = tool.launchUrl;
   return {
     application_type: 'web',
     grant_types: ['client_credentials', 'implicit'],
     response_types: ['id_token'],
-    initiate_login_uri: toolUrl(publicUrl, LTI_ROUTES.login),
+    initiate_login_uri: tool.loginUrl,
     redirect_uris: [launch],
-    client_name: TOOL_TITLE,
-    jwks_uri: toolUrl(publicUrl, LTI_ROUTES.keys),
+    client_name: tool.title,
+    jwks_uri: tool.keysUrl,
     token_endpoint_auth_method: 'private_key_jwt',
-    scope: TOOL_SCOPES.join(' '),
+    scope: tool.scopes.join(' '),
     [TOOL_CONFIGURATION_CLAIM]: {
-      domain: toolDomain(publicUrl),
+      domain: tool.domain,
       target_link_uri: launch,
-      description: TOOL_DESCRIPTION,
-      custom_parameters: { ...CUSTOM_FIELDS },
+      description: tool.description,
+      custom_parameters: tool.customFields,
       claims: ['iss', 'sub', 'name', 'given_name', 'family_name', 'email'],
       messages: [
         {
           type: 'LtiResourceLinkRequest',
           target_link_uri: launch,
-          label: PLACEMENT_TEXT,
+          label: tool.placementText,
           placements: ['course_navigation'],
           'https://canvas.instructure.com/lti/course_navigation/default_enabled': true,
           'https://canvas.instructure.com/lti/visibility': 'admins',
         },
       ],
-      'https://canvas.instructure.com/lti/privacy_level': PRIVACY_LEVEL,
-      'https://canvas.instructure.com/lti/tool_id': TOOL_ID,
+      'https://canvas.instructure.com/lti/privacy_level': tool.privacyLevel,
+      'https://canvas.instructure.com/lti/tool_id': tool.toolId,
     },
   };
 }

@@ -3,18 +3,7 @@
 // ("Anatomy of a JSON configuration"); course_navigation settings:
 // https://canvas.instructure.com/doc/api/file.navigation_tools.html#settings
 import type { Request, Response } from 'express';
-import {
-  CUSTOM_FIELDS,
-  LTI_ROUTES,
-  PLACEMENT_TEXT,
-  PRIVACY_LEVEL,
-  TOOL_DESCRIPTION,
-  TOOL_ID,
-  TOOL_SCOPES,
-  TOOL_TITLE,
-  toolDomain,
-  toolUrl,
-} from '../tool-description.js';
+import { toolInstall } from '../tool-description.js';
 
 export interface CanvasPlacement {
   text: string;
@@ -47,29 +36,29 @@ export interface CanvasToolConfiguration {
 
 /** The developer-key JSON for a tool reachable at `publicUrl`. */
 export function canvasToolConfiguration(publicUrl: string): CanvasToolConfiguration {
-  const launch = toolUrl(publicUrl, LTI_ROUTES.launch);
+  const tool = toolInstall(publicUrl);
   return {
-    title: TOOL_TITLE,
-    description: TOOL_DESCRIPTION,
-    oidc_initiation_url: toolUrl(publicUrl, LTI_ROUTES.login),
-    target_link_uri: launch,
+    title: tool.title,
+    description: tool.description,
+    oidc_initiation_url: tool.loginUrl,
+    target_link_uri: tool.launchUrl,
     // ltijs makes a key pair per platform and publishes them all here.
-    public_jwk_url: toolUrl(publicUrl, LTI_ROUTES.keys),
-    scopes: [...TOOL_SCOPES],
+    public_jwk_url: tool.keysUrl,
+    scopes: tool.scopes,
     extensions: [
       {
-        domain: toolDomain(publicUrl),
-        tool_id: TOOL_ID,
+        domain: tool.domain,
+        tool_id: tool.toolId,
         platform: 'canvas.instructure.com',
-        privacy_level: PRIVACY_LEVEL,
+        privacy_level: tool.privacyLevel,
         settings: {
-          text: PLACEMENT_TEXT,
+          text: tool.placementText,
           placements: [
             {
-              text: PLACEMENT_TEXT,
+              text: tool.placementText,
               placement: 'course_navigation',
               message_type: 'LtiResourceLinkRequest',
-              target_link_uri: launch,
+              target_link_uri: tool.launchUrl,
               enabled: true,
               visibility: 'admins',
               default: 'enabled',
@@ -78,7 +67,7 @@ export function canvasToolConfiguration(publicUrl: string): CanvasToolConfigurat
         },
       },
     ],
-    custom_fields: { ...CUSTOM_FIELDS },
+    custom_fields: tool.customFields,
   };
 }
 
