@@ -130,22 +130,8 @@ export class CanvasOutbox {
   }
 
   /** The oldest pending events, in the order they were captured. */
-  async pending(limit: number): Promise<OutboxRow[]> {
-    const rows = await this.db
-      .selectFrom('canvas_outbox')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      event: JSON.parse(r.event) as SyncEvent,
-      origin: r.origin,
-      state: r.state,
-      reason: r.reason,
-      attempts: r.attempts,
-    }));
+  pending(limit: number): Promise<OutboxRow[]> {
+    return this.list('pending', limit);
   }
 
   /** Records the relay's verdict on sent events: done, or refused for good with the reason. */
