@@ -70,6 +70,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let rest: CanvasRest;
     let intake: ReturnType<typeof canvasIntakeRouter>;
 
+    /** The tool's sender to the relay, through the proxy, with short backoffs. */
+    const newSender = () =>
+      createRelaySender({
+        outbox,
+        signer: harness.signer,
+        relayUrl: proxy.url!,
+        batchSize: 10,
+        backoffMs: 20,
+        maxBackoffMs: 100,
+        idleMs: 100,
+      });
+
     before(async () => {
       harness = await new RelayHarness({ dialect }).start();
       // A fast-leaking bucket: a forced throttle clears in about half a second.
@@ -81,15 +93,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       outbox = await CanvasOutbox.open(harness.relay.store);
       proxy = relayProxy(() => harness.url);
       Object.assign(proxy, await serve(proxy.app));
-      sender = createRelaySender({
-        outbox,
-        signer: harness.signer,
-        relayUrl: proxy.url!,
-        batchSize: 10,
-        backoffMs: 20,
-        maxBackoffMs: 100,
-        idleMs: 100,
-      });
+      sender = newSender();
       const admin = m.createUser(sim.state, { name: 'Api Admin' });
       rest = new CanvasRest({
         baseUrl: sim.url,
@@ -303,15 +307,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         } finally {
           proxy.state.down = false;
         }
-        sender = createRelaySender({
-          outbox,
-          signer: harness.signer,
-          relayUrl: proxy.url!,
-          batchSize: 10,
-          backoffMs: 20,
-          maxBackoffMs: 100,
-          idleMs: 100,
-        });
+        sender = newSender();
         sender.start(); // the loop drains on its own
         for (let i = 0; i < 200 && (await outbox.counts()).pending > 0; i++)
           await new Promise((r) => setTimeout(r, 25));

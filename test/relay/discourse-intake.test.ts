@@ -6,31 +6,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { staticDiscourseLookup } from '@cds/shared';
 import { RelayHarness } from '../support/relay-harness.js';
+import { POST } from './discourse-post.js';
 
 const SECRET = 'discourse-webhook-secret-0123';
 const INSTANCE = 'https://forum.example.edu';
-
-/** A post_created payload as WebHookPostSerializer gives it (the fields read, and some). */
-const POST = {
-  post: {
-    id: 5001,
-    username: 'ada',
-    created_at: '2026-09-01T08:00:00.000Z',
-    cooked: '<p>I think the loop invariant holds.</p>',
-    post_number: 2,
-    post_type: 1,
-    updated_at: '2026-09-01T08:05:00.000Z',
-    reply_to_post_number: null,
-    topic_id: 800,
-    topic_title: 'Week 1: loops',
-    category_id: 12,
-    raw: 'I think the loop invariant holds.',
-    user_id: 1001,
-    deleted_at: null,
-    topic_archetype: 'regular',
-    category_slug: 'cs101',
-  },
-};
 
 const sign = (body: string, secret = SECRET) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

@@ -6,31 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMappings, parseSyncEvent, type SyncEvent } from '@cds/shared';
 import { cds } from '../support/cds.js';
+import { POST } from './discourse-post.js';
 
 const env: Record<string, string> = {};
 const registry = defaultMappings();
-
-/** A post_created body as Discourse's WebHookPostSerializer gives it (the fields read, and some). */
-const POST = {
-  post: {
-    id: 5001,
-    username: 'ada',
-    created_at: '2026-09-01T08:00:00.000Z',
-    cooked: '<p>I think the loop invariant holds.</p>',
-    post_number: 2,
-    post_type: 1,
-    updated_at: '2026-09-01T08:05:00.000Z',
-    reply_to_post_number: null,
-    topic_id: 800,
-    topic_title: 'Week 1: loops',
-    category_id: 12,
-    raw: 'I think the loop invariant holds.',
-    user_id: 1001,
-    deleted_at: null,
-    topic_archetype: 'regular',
-    category_slug: 'cs101',
-  },
-};
 
 describe('cds map discourse', function () {
   this.timeout(60_000);

@@ -1,25 +1,11 @@
 // `cds lti platforms add|list|remove` through the real `cds` command (a child process, as an
 // admin runs it), on both databases, with the tool reading what the CLI wrote.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from '@cds/relay/testing';
+import { cds } from '../../../test/support/cds.js';
 import { createLtiTool } from '../tool.js';
 
-const BIN = fileURLToPath(new URL('../../../relay/bin/cds.mjs', import.meta.url));
 const KEY = 'test-lti-key-0123456789abcdef';
-
-function cds(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 const PLATFORM = ['--issuer', 'https://canvas.instructure.com', '--client-id', '10000000000001'];
 const ENDPOINTS = [

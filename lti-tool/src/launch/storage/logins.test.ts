@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from '@cds/relay/testing';
+import { setUpQuietly } from '../../../../test/support/lti-database.js';
 import { openLtiDatabase } from '../../db/database.js';
 import { LoginStore, type PendingLogin } from './logins.js';
 
@@ -23,14 +24,7 @@ for (const dialect of TEST_DIALECTS) {
       database = await createTestDatabase(dialect);
       lti = openLtiDatabase(database.url);
       logins = new LoginStore(lti.db, TTL);
-      // Umzug (ltijs-sequelize's migrations) reports on console.info.
-      const info = console.info;
-      console.info = () => undefined;
-      try {
-        await lti.setup();
-      } finally {
-        console.info = info;
-      }
+      await setUpQuietly(lti);
     });
     afterEach(async () => {
       await lti.Close();

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import express, { type Request } from 'express';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '@cds/relay/testing';
+import { setUpQuietly } from '../../../../test/support/lti-database.js';
 import { openLtiDatabase } from '../../db/database.js';
 import { cookielessSession } from './ltik.js';
 import { installPlatformStorage } from './middleware.js';
@@ -85,13 +86,7 @@ describe("launches through the platform's storage (around ltijs)", function () {
       const r = req as Request & { signedCookies: Record<string, unknown> };
       res.json({ session: r.signedCookies.ltiP ?? null });
     });
-    const info = console.info;
-    console.info = () => undefined;
-    try {
-      await lti.setup();
-    } finally {
-      console.info = info;
-    }
+    await setUpQuietly(lti);
   });
   afterEach(async () => {
     await lti.Close();
