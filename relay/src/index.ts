@@ -4,6 +4,7 @@ export * from './settings/connections.js';
 export * from './relay.js';
 export { createLogger, type Logger } from './log.js';
 export * from './runtime.js';
+export { closeOnSignal, roleArgument, runEntry } from './entry.js';
 export * from './db/connect.js';
 export { migrateTables } from './db/migrations.js';
 export {
