@@ -8,6 +8,7 @@ export {
   isRetryableStatus,
   isTargetError,
   parseRetryAfter,
+  unansweredTargetError,
   type Delivery,
   type DeliveryItem,
   type DeliveryOutcome,

@@ -52,3 +52,27 @@ export function httpTargetError(
     parseRetryAfter(retryAfter, now),
   );
 }
+
+/**
+ * The TargetError of a request that got no answer: a timeout (the fetch aborted by
+ * `AbortSignal.timeout(timeoutMs)`) or a network failure, e.g. `discourse: fetch failed
+ * (ECONNREFUSED)`. Retryable: the target may answer next time.
+ */
+export function unansweredTargetError(
+  target: string,
+  error: unknown,
+  timeoutMs: number,
+): TargetError {
+  const why =
+    error instanceof Error && error.name === 'TimeoutError'
+      ? `timed out after ${timeoutMs} ms`
+      : connectionProblem(error);
+  return new TargetError(`${target}: ${why}`, true, undefined, { cause: error });
+}
+
+/** fetch says only "fetch failed": the cause has the reason (ECONNREFUSED, ENOTFOUND, ...). */
+function connectionProblem(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return `${(error as Error).message} (${cause.code})`;
+  return error instanceof Error ? error.message : String(error);
+}

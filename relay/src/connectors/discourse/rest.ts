@@ -1,4 +1,4 @@
-import { TargetError, httpTargetError } from '../connector.js';
+import { httpTargetError, unansweredTargetError } from '../connector.js';
 
 // Discourse's REST API with an admin API key: every request carries `Api-Key` and `Api-Username`
 // (https://docs.discourse.org/#section/Authentication). Errors are `render_json_error` bodies,
@@ -81,11 +81,7 @@ export class DiscourseRest {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const why =
-        error instanceof Error && error.name === 'TimeoutError'
-          ? `timed out after ${this.timeoutMs} ms`
-          : connectionProblem(error);
-      throw new TargetError(`${this.name}: ${why}`, true, undefined, { cause: error });
+      throw unansweredTargetError(this.name, error, this.timeoutMs);
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return parseJson(text) ?? {};
@@ -117,11 +113,4 @@ function discourseErrors(text: string): { errors: string; errorType?: string } |
     errors: body.errors.map(String).join('; '),
     errorType: typeof body.error_type === 'string' ? body.error_type : undefined,
   };
-}
-
-/** fetch says only "fetch failed": the cause has the reason (ECONNREFUSED, ENOTFOUND, ...). */
-function connectionProblem(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  if (typeof cause?.code === 'string') return `${(error as Error).message} (${cause.code})`;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,8 +6,8 @@ import {
   type Signer,
 } from '@cds/shared';
 import {
-  TargetError,
   httpTargetError,
+  unansweredTargetError,
   type Connector,
   type Delivery,
   type DeliveryItem,
@@ -61,23 +61,12 @@ export class WebhookConnector implements Connector {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const why =
-        error instanceof Error && error.name === 'TimeoutError'
-          ? `timed out after ${this.timeoutMs} ms`
-          : connectionProblem(error);
-      throw new TargetError(`${this.name}: ${why}`, true, undefined, { cause: error });
+      throw unansweredTargetError(this.name, error, this.timeoutMs);
     }
     if (response.ok) return { refused: await refusedIn(response, delivery.eventIds) };
     await response.body?.cancel().catch(() => undefined);
     throw httpTargetError(this.name, response.status, response.headers.get('retry-after'));
   }
-}
-
-/** fetch says only "fetch failed": the cause has the reason (ECONNREFUSED, ENOTFOUND, ...). */
-function connectionProblem(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  if (typeof cause?.code === 'string') return `${(error as Error).message} (${cause.code})`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A 2xx answer's body larger than this is not a delivery result: it is not read. */
