@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InvalidConfig } from '@cds/shared';
-import { connectionUrlSchema, parseDuration, type Env } from '@cds/relay';
+import { connectionUrlSchema, durationSchema, portSchema, type Env } from '@cds/relay';
 
 /** @defaultValue of LTI_PORT */
 export const DEFAULT_LTI_PORT = 8081;
@@ -67,22 +67,13 @@ export interface LtiSettings {
 const KEY_HELP =
   'set it to a long random secret (e.g. `openssl rand -hex 32`), or let `pnpm start` make LTI_KEY_FILE, and keep it: ltijs signs its cookies and tokens and encrypts the stored platform keys with it, so changing it makes them unreadable';
 
-const port = z.coerce.number().int().min(1).max(65535);
 const httpUrl = (example: string) =>
   z
     .url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` })
     .transform((u) => u.replace(/\/+$/, ''));
-const duration = z.string().transform((text, ctx) => {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
 
 const envSchema = z.object({
-  LTI_PORT: port.default(DEFAULT_LTI_PORT),
+  LTI_PORT: portSchema.default(DEFAULT_LTI_PORT),
   LTI_PUBLIC_URL: httpUrl('https://lti.example.edu').optional(),
   DATABASE_URL: connectionUrlSchema('DATABASE_URL'),
   LTI_KEY: z
@@ -90,7 +81,7 @@ const envSchema = z.object({
     .min(16, { error: `must be at least 16 characters: ${KEY_HELP}` })
     .optional(),
   LTI_KEY_FILE: z.string().min(1).default(DEFAULT_LTI_KEY_FILE),
-  PORT: port.default(8080),
+  PORT: portSchema.default(8080),
   RELAY_URL: httpUrl('https://relay.example.edu').optional(),
   LTI_TOOL_KEY: z.string().min(1).default(DEFAULT_TOOL_KEY),
   CANVAS_SHARD_ID: z
@@ -118,7 +109,7 @@ const envSchema = z.object({
       'must be Canvas course ids separated by commas',
     )
     .default([]),
-  CANVAS_POLL_INTERVAL: duration.default(300_000),
+  CANVAS_POLL_INTERVAL: durationSchema.default(300_000),
   RELAY_JWKS_URL: httpUrl('https://relay.example.edu/.well-known/jwks.json').optional(),
   CANVAS_PLATFORM_ISSUER: z.string().min(1).optional(),
   CANVAS_PLATFORM_CLIENT_ID: z.string().min(1).optional(),

@@ -13,7 +13,8 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
-const duration = z.string().transform((text, ctx) => {
+/** A duration setting (`parseDuration`) in milliseconds. */
+export const durationSchema = z.string().transform((text, ctx) => {
   try {
     return parseDuration(text);
   } catch (error) {
@@ -22,7 +23,8 @@ const duration = z.string().transform((text, ctx) => {
   }
 });
 
-const port = z.coerce.number().int().min(1).max(65535);
+/** A TCP port setting. */
+export const portSchema = z.coerce.number().int().min(1).max(65535);
 const urlList = z
   .string()
   .transform((text) =>
@@ -55,7 +57,7 @@ const originList = z
 
 /** Every relay setting, from the environment (DESIGN.md section 8). Defaults are applied here only. */
 const envSchema = z.object({
-  PORT: port.default(8080),
+  PORT: portSchema.default(8080),
   REDIS_URL: connectionUrlSchema('REDIS_URL'),
   DATABASE_URL: connectionUrlSchema('DATABASE_URL'),
   RELAY_ADMIN_TOKEN: z
@@ -73,7 +75,7 @@ const envSchema = z.object({
   CANVAS_DELIVERY_URL: z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL: the LTI tool's /v1/deliveries" })
     .optional(),
-  BACKGROUND_BATCH_INTERVAL: duration.default(3_600_000),
+  BACKGROUND_BATCH_INTERVAL: durationSchema.default(3_600_000),
   // Discourse refuses webhook secrets shorter than 12 characters (WebHook validation).
   DISCOURSE_WEBHOOK_SECRET: z
     .string()
@@ -102,13 +104,13 @@ const envSchema = z.object({
     .min(1024)
     .default(256 * 1024),
   MAX_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1000),
-  TOKEN_MAX_AGE: duration.default(300_000),
-  CLOCK_SKEW: duration.default(30_000),
+  TOKEN_MAX_AGE: durationSchema.default(300_000),
+  CLOCK_SKEW: durationSchema.default(30_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   TARGET_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(20),
-  STALLED_INTERVAL: duration.default(30_000),
-  DELIVERY_RETRY_WINDOW: duration.default(24 * 3_600_000),
-  DELIVERY_MAX_BACKOFF: duration.default(10 * 60_000),
+  STALLED_INTERVAL: durationSchema.default(30_000),
+  DELIVERY_RETRY_WINDOW: durationSchema.default(24 * 3_600_000),
+  DELIVERY_MAX_BACKOFF: durationSchema.default(10 * 60_000),
   // A hash tag keeps every key of a queue in one Redis Cluster slot (DESIGN.md section 7).
   QUEUE_PREFIX: z.string().min(1).default('{cds}'),
   POLICY_OVERRIDES: z
