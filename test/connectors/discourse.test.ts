@@ -12,8 +12,7 @@
 // count once when their delivery returns, as the LTI tool's receiver counts them.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import {
   certificateExample,
   enrollmentExample,
@@ -34,6 +33,12 @@ import {
 import { SYNC_STATE_FIELD } from '../../relay/src/connectors/discourse/mapping.js';
 import * as m from '../sim/discourse/mutations.js';
 import { startDiscourseSimulator, type DiscourseSimulator } from '../sim/discourse/server.js';
+import {
+  failureAnswer,
+  startFront,
+  type Front,
+  type FrontAnswer,
+} from '../support/failure-front.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import type { TargetMode } from '../support/target-server.js';
 import { connectorConformance, exampleDelivery, type ConformanceReceiver } from './conformance.js';
@@ -88,28 +93,15 @@ class SimulatorReceiver implements ConformanceReceiver {
   readonly wrote = new Set<string>();
   readonly settled = new Set<string>();
   sim?: DiscourseSimulator;
-  private front?: Server;
+  private front?: Front;
 
   async start(): Promise<string> {
     this.sim = await simulator();
-    this.front = createServer((req, res) => {
-      this.handle(req).then(
-        (answer) => {
-          if (answer === 'hang') return;
-          res.writeHead(answer.status, answer.headers).end(answer.body);
-        },
-        () => res.writeHead(500).end(),
-      );
-    });
-    await new Promise<void>((resolve) => this.front!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.front.address() as AddressInfo).port}`;
+    this.front = await startFront((req, body) => this.handle(req, body));
+    return this.front.url;
   }
 
-  private async handle(
-    req: IncomingMessage,
-  ): Promise<{ status: number; headers?: Record<string, string>; body?: string } | 'hang'> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  private async handle(req: IncomingMessage, body: Buffer): Promise<FrontAnswer> {
     const eventId = req.headers['x-cds-event-id'];
     const write = req.method !== 'GET' && typeof eventId === 'string';
     if (write) {
@@ -117,14 +109,8 @@ class SimulatorReceiver implements ConformanceReceiver {
       this.wrote.add(eventId);
     }
     const mode = this.mode;
-    if (mode.kind === 'fail')
-      return {
-        status: mode.status,
-        headers: mode.retryAfter === undefined ? {} : { 'retry-after': mode.retryAfter },
-      };
-    if (mode.kind === 'retry-after')
-      return { status: 429, headers: { 'retry-after': String(mode.seconds) } };
-    if (mode.kind === 'hang') return 'hang';
+    const failed = failureAnswer(mode);
+    if (failed) return failed;
     const reason = write ? this.refuse.get(eventId) : undefined;
     if (reason !== undefined) {
       // render_json_error: what Discourse answers a write it will not take.
@@ -143,9 +129,9 @@ class SimulatorReceiver implements ConformanceReceiver {
     const response = await fetch(`${this.sim!.url}${req.url}`, {
       method: req.method,
       headers,
-      body: chunks.length ? Buffer.concat(chunks) : undefined,
+      body: body.length ? body : undefined,
     });
-    const body = await response.text();
+    const text = await response.text();
     if (write && shown(this.sim!) !== before)
       this.appliedCount.set(eventId, (this.appliedCount.get(eventId) ?? 0) + 1);
     if (write && mode.kind === 'apply-then-fail') return { status: mode.status };
@@ -154,7 +140,7 @@ class SimulatorReceiver implements ConformanceReceiver {
       const value = response.headers.get(name);
       if (value) out[name] = value;
     }
-    return { status: response.status, headers: out, body };
+    return { status: response.status, headers: out, body: text };
   }
 
   /** Counts the events a delivery settled without writing anything, once each. */
@@ -168,12 +154,9 @@ class SimulatorReceiver implements ConformanceReceiver {
   }
 
   async stop(): Promise<void> {
-    if (this.front) {
-      const front = this.front;
-      this.front = undefined;
-      front.closeAllConnections();
-      await new Promise<void>((resolve) => front.close(() => resolve()));
-    }
+    const front = this.front;
+    this.front = undefined;
+    await front?.close();
     await this.sim?.close();
   }
 }

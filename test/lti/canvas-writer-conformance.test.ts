@@ -10,13 +10,22 @@
 // `refuse` is played by an applier in front of the tool's own, refusing those events with that
 // reason as the tool refuses an event Canvas will not take.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exampleEvent, type Delivery, type EntityType, type Signer } from '@cds/shared';
+import type { IncomingMessage } from 'node:http';
+import type { EntityType, Signer } from '@cds/shared';
 import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from '@cds/relay/testing';
 import { WebhookConnector } from '../../relay/src/connectors/webhook/connector.js';
 import type { Applier } from '../../lti-tool/src/writer/index.js';
-import { connectorConformance, type ConformanceReceiver } from '../connectors/conformance.js';
+import {
+  connectorConformance,
+  exampleDelivery,
+  type ConformanceReceiver,
+} from '../connectors/conformance.js';
+import {
+  failureAnswer,
+  startFront,
+  type Front,
+  type FrontAnswer,
+} from '../support/failure-front.js';
 import type { TargetMode } from '../support/target-server.js';
 import { COURSE, startWriterFixture, type WriterFixture } from './canvas-writer-fixture.js';
 
@@ -30,7 +39,7 @@ class ToolReceiver implements ConformanceReceiver {
   signer?: Signer;
   private fixture?: WriterFixture;
   private database?: TestDatabase;
-  private front?: Server;
+  private front?: Front;
 
   constructor(private readonly dialect: 'sqlite' | 'postgres') {}
 
@@ -69,17 +78,8 @@ class ToolReceiver implements ConformanceReceiver {
     });
     this.signer = this.fixture.relay;
     await this.warmUp(this.fixture);
-    this.front = createServer((req, res) => {
-      this.handle(req).then(
-        (answer) => {
-          if (answer === 'hang') return;
-          res.writeHead(answer.status, answer.headers).end(answer.body);
-        },
-        () => res.writeHead(500).end(),
-      );
-    });
-    await new Promise<void>((resolve) => this.front!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.front.address() as AddressInfo).port}/v1/deliveries`;
+    this.front = await startFront((req, body) => this.handle(req, body));
+    return `${this.front.url}/v1/deliveries`;
   }
 
   /**
@@ -88,67 +88,40 @@ class ToolReceiver implements ConformanceReceiver {
    */
   private async warmUp(f: WriterFixture): Promise<void> {
     for (const entity of ['grade', 'forum_post'] as const) {
-      const event = exampleEvent(entity, 3);
-      const delivery: Delivery = {
-        id: randomUUID(),
-        tier: entity === 'grade' ? 'critical' : 'background',
-        eventIds: [event.id],
-        items: [
-          {
-            eventId: event.id,
-            source: event.source,
-            entity,
-            key: event.key,
-            op: 'upsert',
-            value: event.payload,
-          },
-        ],
-      };
+      // A delivery id of its own: the suite's deliveries use their event's id.
+      const delivery = { ...exampleDelivery(entity, 3), id: randomUUID() };
       const answer = await f.post(delivery);
       if (answer.status !== 200) throw new Error(`warm-up failed: ${JSON.stringify(answer.body)}`);
     }
     this.appliedCount.clear();
   }
 
-  private async handle(
-    req: IncomingMessage,
-  ): Promise<{ status: number; headers?: Record<string, string>; body?: string } | 'hang'> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  private async handle(req: IncomingMessage, body: Buffer): Promise<FrontAnswer> {
     const key = String(req.headers['idempotency-key'] ?? '');
     this.requests.push(key);
     const mode = this.mode;
-    if (mode.kind === 'fail')
-      return {
-        status: mode.status,
-        headers: mode.retryAfter === undefined ? {} : { 'retry-after': mode.retryAfter },
-      };
-    if (mode.kind === 'retry-after')
-      return { status: 429, headers: { 'retry-after': String(mode.seconds) } };
-    if (mode.kind === 'hang') return 'hang';
+    const failed = failureAnswer(mode);
+    if (failed) return failed;
     const response = await fetch(this.fixture!.deliveriesUrl, {
       method: 'POST',
       headers: {
         'content-type': String(req.headers['content-type'] ?? 'application/jose'),
         'idempotency-key': key,
       },
-      body: Buffer.concat(chunks).toString('utf8'),
+      body: body.toString('utf8'),
     });
-    const body = await response.text();
+    const text = await response.text();
     if (mode.kind === 'apply-then-fail') return { status: mode.status };
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const retryAfter = response.headers.get('retry-after');
     if (retryAfter) headers['retry-after'] = retryAfter;
-    return { status: response.status, headers, body };
+    return { status: response.status, headers, body: text };
   }
 
   async stop(): Promise<void> {
-    if (this.front) {
-      const front = this.front;
-      this.front = undefined;
-      front.closeAllConnections();
-      await new Promise<void>((resolve) => front.close(() => resolve()));
-    }
+    const front = this.front;
+    this.front = undefined;
+    await front?.close();
     await this.fixture?.close();
     await this.database?.dispose();
   }

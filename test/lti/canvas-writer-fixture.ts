@@ -38,6 +38,24 @@ async function serve(app: express.Express, port = 0): Promise<{ url: string; ser
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** A Canvas user `id` with these names, created at `created_at`, mailed at `<login_id>@example.edu`. */
+function putUser(
+  state: CanvasState,
+  id: number,
+  created_at: string,
+  names: { name: string; sortable_name: string; short_name: string; login_id: string },
+): void {
+  state.users.set(id, {
+    id,
+    ...names,
+    email: `${names.login_id}@example.edu`,
+    sis_user_id: null,
+    lti_id: `lti-user-${id}`,
+    avatar_url: 'https://canvas.instructure.com/images/messages/avatar-50.png',
+    created_at,
+  });
+}
+
 function seed(state: CanvasState): void {
   const now = state.time();
   state.courses.set(COURSE, {
@@ -51,17 +69,11 @@ function seed(state: CanvasState): void {
     created_at: now,
   });
   for (const id of STUDENTS) {
-    state.users.set(id, {
-      id,
+    putUser(state, id, now, {
       name: `Ada Student ${id}`,
       sortable_name: `Student ${id}, Ada`,
       short_name: 'Ada',
-      email: `ada${id}@example.edu`,
       login_id: `ada${id}`,
-      sis_user_id: null,
-      lti_id: `lti-user-${id}`,
-      avatar_url: 'https://canvas.instructure.com/images/messages/avatar-50.png',
-      created_at: now,
     });
     const enrollment = state.id();
     state.enrollments.set(enrollment, {
@@ -109,17 +121,11 @@ export interface WriterFixtureOptions {
 /** An account admin with a REST access token (as a developer key's OAuth2 flow would give). */
 function adminToken(state: CanvasState): string {
   const now = state.time();
-  state.users.set(ADMIN, {
-    id: ADMIN,
+  putUser(state, ADMIN, now, {
     name: 'Canvas Admin',
     sortable_name: 'Admin, Canvas',
     short_name: 'Admin',
-    email: 'admin@example.edu',
     login_id: 'admin',
-    sis_user_id: null,
-    lti_id: `lti-user-${ADMIN}`,
-    avatar_url: 'https://canvas.instructure.com/images/messages/avatar-50.png',
-    created_at: now,
   });
   state.accountAdmins.add(ADMIN);
   return issueAccessToken(state, ADMIN);

@@ -74,6 +74,9 @@ for (const dialect of TEST_DIALECTS) {
     let f: WriterFixture;
     let changes: CanvasChange[];
     const named = (name: string) => changes.filter((c) => c.eventName === name);
+    /** A page of the course, as a teacher writes it in Canvas. */
+    const coursePage = (title: string, body: string) =>
+      updateWikiPage(f.sim.state, { courseId: COURSE, title, body });
 
     async function start(canvasApiToken: boolean) {
       database = await createTestDatabase(dialect);
@@ -100,11 +103,7 @@ for (const dialect of TEST_DIALECTS) {
       beforeEach(() => start(true));
 
       it('writes a page edit to the Canvas page once, however often it is delivered', async () => {
-        const page = updateWikiPage(f.sim.state, {
-          courseId: COURSE,
-          title: 'Week 1 reading',
-          body: '<p>Chapter 1</p>',
-        });
+        const page = coursePage('Week 1 reading', '<p>Chapter 1</p>');
         changes.length = 0;
         const edit = contentEdit('page', page.id, 'Week 1 reading (revised)', '<p>Chapter 2</p>');
         const first = await f.post(edit);
@@ -239,11 +238,7 @@ for (const dialect of TEST_DIALECTS) {
       });
 
       it('answers 503 with Retry-After while Canvas throttles, then writes once', async () => {
-        const page = updateWikiPage(f.sim.state, {
-          courseId: COURSE,
-          title: 'Syllabus',
-          body: '<p>v1</p>',
-        });
+        const page = coursePage('Syllabus', '<p>v1</p>');
         changes.length = 0;
         const edit = contentEdit('page', page.id, 'Syllabus', '<p>v2</p>');
         f.sim.throttle.fill();
@@ -267,11 +262,7 @@ for (const dialect of TEST_DIALECTS) {
       beforeEach(() => start(false));
 
       it('refuses page edits and profiles with a reason naming CANVAS_API_TOKEN', async () => {
-        const page = updateWikiPage(f.sim.state, {
-          courseId: COURSE,
-          title: 'A',
-          body: '<p>a</p>',
-        });
+        const page = coursePage('A', '<p>a</p>');
         const edit = contentEdit('page', page.id, 'B', '<p>b</p>');
         const person = profile(20001, { bio_raw: 'Hi' });
         for (const d of [edit, person]) {
