@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLtiTool, type LtiTool } from '@cds/lti-tool';
-import { exampleEvent, type SyncEvent } from '@cds/shared';
 import { startCanvasSimulator, type CanvasSimulator } from '../sim/canvas/server.js';
 import { createCourse, createUser, enroll } from '../sim/canvas/mutations.js';
 import { globalId, type Course, type User } from '../sim/canvas/state.js';
@@ -23,23 +22,7 @@ import {
 import { freePort } from '../support/ports.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import { waitFor } from '../support/wait.js';
-
-/** A grade of `user` in `course`, keyed as a Live Event would key it. */
-function grade(course: Course, user: User, assignment: number, score: number): SyncEvent {
-  const e = exampleEvent('grade', assignment);
-  return {
-    ...e,
-    key: `course:${globalId(course.id)}/user:${globalId(user.id)}/assignment:${assignment}`,
-    payload: {
-      ...e.payload,
-      course_id: globalId(course.id),
-      user_id: globalId(user.id),
-      assignment_id: String(assignment),
-      score,
-      grade: String(score),
-    },
-  };
-}
+import { grade } from './launch-grade.js';
 
 /** Two servers on different sites: `top` frames `framed`, which sets a cookie then reads it. */
 async function cookieProbe(context: BrowserContext): Promise<string> {

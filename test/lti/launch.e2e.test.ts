@@ -14,27 +14,10 @@ import { launchChromium, screenshot, type Browser, type Page } from '../support/
 import { freePort } from '../support/ports.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import { waitFor } from '../support/wait.js';
+import { grade } from './launch-grade.js';
 
 /** Keys carry global Canvas ids, as Live Events and the poller make them. */
 const SHARD = '2107';
-
-/** A grade of `user` in `course`, keyed as a Live Event would key it. */
-function grade(course: Course, user: User, assignment: number, score: number): SyncEvent {
-  const e = exampleEvent('grade', assignment);
-  const payload = {
-    ...e.payload,
-    course_id: globalId(course.id),
-    user_id: globalId(user.id),
-    assignment_id: String(assignment),
-    score,
-    grade: String(score),
-  };
-  return {
-    ...e,
-    key: `course:${globalId(course.id)}/user:${globalId(user.id)}/assignment:${assignment}`,
-    payload,
-  };
-}
 
 /** The same page edited in Canvas and in Discourse, neither knowing the other: a conflict. */
 function concurrentEdits(course: Course, pageId: number): SyncEvent[] {

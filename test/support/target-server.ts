@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyDelivery, type DeliveryKeys, type VerifiedDelivery } from '@cds/shared';
+import { failureAnswer } from './failure-front.js';
 
 export type TargetMode =
   | { kind: 'ok' }
@@ -111,14 +112,8 @@ export class TargetServer {
     this.arrivals.push(Date.now());
     const mode = this.currentMode;
     let hangAfterApply = false;
-    if (mode.kind === 'fail')
-      return {
-        status: mode.status,
-        headers: mode.retryAfter === undefined ? {} : { 'retry-after': mode.retryAfter },
-      };
-    if (mode.kind === 'retry-after')
-      return { status: 429, headers: { 'retry-after': String(mode.seconds) } };
-    if (mode.kind === 'hang') return 'hang';
+    const failed = failureAnswer(mode);
+    if (failed) return failed;
     if (mode.kind === 'flaky') {
       const roll = this.random();
       if (roll < mode.fail500) {
