@@ -14,7 +14,7 @@ import { PAYLOAD_SCHEMAS_V1, type ContentEditV1 } from '@cds/shared';
 import { localId } from '../poller/ids.js';
 import type { Applier, ApplyContext } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
-import { rejected, settle } from './outcomes.js';
+import { invalidValue, rejected, settle } from './outcomes.js';
 import type { CanvasRestWrites } from './rest.js';
 
 /** `course:<course>/<content_type>:<content_id>` (contentEditKey). */
@@ -112,13 +112,7 @@ export function contentEdits(rest: CanvasRestWrites): Applier {
       }
       const value = PAYLOAD_SCHEMAS_V1.content_edit.safeParse(item.value);
       if (!value.success) {
-        const issue = value.error.issues[0];
-        await ctx.record(
-          item.eventId,
-          rejected(
-            `content_edit value is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
-          ),
-        );
+        await ctx.record(item.eventId, invalidValue('content_edit', value.error));
         continue;
       }
       const edit = value.data;

@@ -1,11 +1,20 @@
 // An event's outcome as the appliers record it: applied (with a note of what was skipped or done
 // instead), or rejected for good with the reason (the relay dead-letters it).
+import type { z } from 'zod';
 import type { ApplyContext } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
 import type { EventOutcome } from './store.js';
 
 export const rejected = (reason: string): EventOutcome => ({ outcome: 'rejected', reason });
 export const APPLIED: EventOutcome = { outcome: 'applied' };
+
+/** The rejection of an item whose value its entity's schema refused, naming the first issue. */
+export function invalidValue(what: string, error: z.ZodError): EventOutcome {
+  const issue = error.issues[0];
+  return rejected(
+    `${what} value is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+  );
+}
 
 /**
  * Runs `write` (which may return a note for the applied outcome); Canvas refusing it for good

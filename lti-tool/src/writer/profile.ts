@@ -11,7 +11,7 @@ import { PAYLOAD_SCHEMAS_V1, PROFILE_FIELD_OWNERS, type ProfileV1 } from '@cds/s
 import { localId } from '../poller/ids.js';
 import type { Applier } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
-import { rejected, settle } from './outcomes.js';
+import { invalidValue, rejected, settle } from './outcomes.js';
 import type { CanvasRestWrites } from './rest.js';
 
 const PROFILE_KEY = /^user:(\d+)$/;
@@ -48,13 +48,7 @@ export function profiles(rest: CanvasRestWrites): Applier {
       }
       const value = PAYLOAD_SCHEMAS_V1.profile.safeParse(item.value);
       if (!value.success) {
-        const issue = value.error.issues[0];
-        await ctx.record(
-          item.eventId,
-          rejected(
-            `profile value is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
-          ),
-        );
+        await ctx.record(item.eventId, invalidValue('profile', value.error));
         continue;
       }
       const profile = value.data;
