@@ -61,6 +61,33 @@ function payload<E extends EntityType>(entity: E, value: unknown): PayloadV1<E> 
   return parsed.success ? (parsed.data as PayloadV1<E>) : undefined;
 }
 
+/** A badge granted to (or taken from) the Canvas user `user`. */
+function badgeWrite(user: string, granted: boolean, badge: BadgeSpec): DiscourseWrite {
+  return { kind: 'badge', user, badge, granted };
+}
+
+/** The latest grade or submission of a user, as the item carrying it names it. */
+function syncStateWrite(
+  item: DeliveryItem,
+  entity: SyncStateValue['entity'],
+  p: { user_id: string; course_id: string; assignment_id: string },
+  shown: Pick<SyncStateValue, 'summary' | 'at'>,
+): DiscourseWrite {
+  return {
+    kind: 'sync_state',
+    user: p.user_id,
+    state: {
+      entity,
+      key: item.key,
+      course_id: p.course_id,
+      assignment_id: p.assignment_id,
+      summary: shown.summary,
+      at: shown.at,
+      event_id: item.eventId,
+    },
+  };
+}
+
 /** Canvas-originated events to the Discourse writes that show them (DESIGN.md section 3). */
 export function toDiscourseWrite(item: DeliveryItem): DiscourseWrite {
   if (item.source === 'discourse') return { kind: 'none', why: 'it came from Discourse' };
@@ -77,60 +104,41 @@ export function toDiscourseWrite(item: DeliveryItem): DiscourseWrite {
     case 'certificate': {
       const p = payload('certificate', item.value);
       if (!p) return unreadable;
-      return {
-        kind: 'badge',
-        user: p.user_id,
-        badge: {
-          name: badgeName(p.title, p.course_id),
-          description: `Certificate "${p.title}" issued in Canvas course ${p.course_id}.`,
-          badgeTypeId: 1,
-        },
-        granted: !p.revoked,
-      };
+      return badgeWrite(p.user_id, !p.revoked, {
+        name: badgeName(p.title, p.course_id),
+        description: `Certificate "${p.title}" issued in Canvas course ${p.course_id}.`,
+        badgeTypeId: 1,
+      });
     }
     case 'course_completion': {
       const p = payload('course_completion', item.value);
       if (!p) return unreadable;
-      return {
-        kind: 'badge',
-        user: p.user.id,
-        badge: {
-          name: badgeName(`Completed ${p.course.name}`, p.course.id),
-          description: `Met every requirement of the Canvas course ${p.course.name}.`,
-          badgeTypeId: 2,
-        },
-        granted: p.progress.requirement_completed_count >= p.progress.requirement_count,
-      };
+      const completed = p.progress.requirement_completed_count >= p.progress.requirement_count;
+      return badgeWrite(p.user.id, completed, {
+        name: badgeName(`Completed ${p.course.name}`, p.course.id),
+        description: `Met every requirement of the Canvas course ${p.course.name}.`,
+        badgeTypeId: 2,
+      });
     }
     case 'exam_result': {
       const p = payload('exam_result', item.value);
       if (!p) return unreadable;
       // A failed attempt leaves an earlier pass standing (Canvas keeps the kept_score).
       if (!p.passed) return { kind: 'none', why: 'the quiz was not passed' };
-      return {
-        kind: 'badge',
-        user: p.user_id,
-        badge: {
-          name: badgeName(`Passed quiz ${p.quiz_id}`, p.course_id),
-          description: `Passed quiz ${p.quiz_id} of Canvas course ${p.course_id}.`,
-          badgeTypeId: 3,
-        },
-        granted: true,
-      };
+      return badgeWrite(p.user_id, true, {
+        name: badgeName(`Passed quiz ${p.quiz_id}`, p.course_id),
+        description: `Passed quiz ${p.quiz_id} of Canvas course ${p.course_id}.`,
+        badgeTypeId: 3,
+      });
     }
     case 'badge': {
       const p = payload('badge', item.value);
       if (!p) return unreadable;
-      return {
-        kind: 'badge',
-        user: p.canvas_user_id,
-        badge: {
-          name: p.name,
-          description: p.description ?? `${p.name}, issued in Canvas.`,
-          badgeTypeId: BADGE_TYPE[p.badge_type],
-        },
-        granted: !p.revoked,
-      };
+      return badgeWrite(p.canvas_user_id, !p.revoked, {
+        name: p.name,
+        description: p.description ?? `${p.name}, issued in Canvas.`,
+        badgeTypeId: BADGE_TYPE[p.badge_type],
+      });
     }
     case 'enrollment': {
       const p = payload('enrollment', item.value);
@@ -150,37 +158,19 @@ export function toDiscourseWrite(item: DeliveryItem): DiscourseWrite {
         p.score === null
           ? 'no grade'
           : `${p.score}${p.points_possible === null ? '' : ` / ${p.points_possible}`}`;
-      return {
-        kind: 'sync_state',
-        user: p.user_id,
-        state: {
-          entity: 'grade',
-          key: item.key,
-          course_id: p.course_id,
-          assignment_id: p.assignment_id,
-          summary: p.muted ? 'graded (not yet posted)' : score,
-          at: p.graded_at ?? null,
-          event_id: item.eventId,
-        },
-      };
+      return syncStateWrite(item, 'grade', p, {
+        summary: p.muted ? 'graded (not yet posted)' : score,
+        at: p.graded_at ?? null,
+      });
     }
     case 'assignment_submission': {
       const p = payload('assignment_submission', item.value);
       if (!p) return unreadable;
       const flags = [p.late ? 'late' : '', p.missing ? 'missing' : ''].filter(Boolean);
-      return {
-        kind: 'sync_state',
-        user: p.user_id,
-        state: {
-          entity: 'assignment_submission',
-          key: item.key,
-          course_id: p.course_id,
-          assignment_id: p.assignment_id,
-          summary: `${p.workflow_state.replace('_', ' ')}${flags.length ? ` (${flags.join(', ')})` : ''}`,
-          at: p.submitted_at,
-          event_id: item.eventId,
-        },
-      };
+      return syncStateWrite(item, 'assignment_submission', p, {
+        summary: `${p.workflow_state.replace('_', ' ')}${flags.length ? ` (${flags.join(', ')})` : ''}`,
+        at: p.submitted_at,
+      });
     }
     case 'profile': {
       const p = payload('profile', item.value);
