@@ -2,64 +2,32 @@
 // the state mutations (each announcing its Live Event), the Live Events stream (subscription,
 // signing, outage, key rotation), and the faults Canvas shows in production: an outage (503 or
 // connections refused), injected 5xx answers, forced 403 throttling, slow answers; plus counters.
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router } from 'express';
+import {
+  controlHandler,
+  InputError,
+  int,
+  oneOf,
+  optInt,
+  optText,
+  text,
+} from '../common/control-input.js';
+import { addOutageRoutes } from '../common/control-outage.js';
+import { SimulatorFaults } from '../common/faults.js';
 import type { LiveEventsKeys } from './live-events/keys.js';
 import type { LiveEventsSender } from './live-events/sender.js';
 import * as m from './mutations.js';
 import type { RequestThrottle } from './rest/throttle.js';
 import type { CanvasState, EnrollmentType } from './state.js';
 
-/** The faults every non-control request goes through. */
-export class Faults {
-  /** Non-control requests seen. */
-  requests = 0;
-  /** Answers replaced by an injected fault (5xx or 503 outage). */
-  faulted = 0;
-  offline: 'no' | '503' | 'refuse' = 'no';
-  private injected: Array<{ status: number; remaining: number }> = [];
-  private delay: { ms: number; remaining: number } | undefined;
-
-  /** The next `count` requests are answered `status`. */
-  inject(status: number, count: number): void {
-    this.injected.push({ status, remaining: count });
-  }
-
-  /** The next `count` requests (every request when count is Infinity) wait `ms` first. */
-  slow(ms: number, count = Infinity): void {
-    this.delay = ms > 0 ? { ms, remaining: count } : undefined;
-  }
-
-  clear(): void {
-    this.injected = [];
-    this.delay = undefined;
-  }
-
-  middleware() {
-    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      if (req.path.startsWith('/__control')) return next();
-      this.requests += 1;
-      if (this.offline !== 'no') {
-        this.faulted += 1;
-        res.status(503).type('text/html').send('<h1>503 Service Unavailable</h1>\n');
-        return;
-      }
-      if (this.delay && this.delay.remaining > 0) {
-        this.delay.remaining -= 1;
-        await new Promise((resolve) => setTimeout(resolve, this.delay!.ms));
-      }
-      const fault = this.injected.find((f) => f.remaining > 0);
-      if (fault) {
-        fault.remaining -= 1;
-        this.faulted += 1;
-        // Canvas's generic error answer carries an error report id.
-        res.status(fault.status).json({
-          errors: [{ message: 'An error occurred.' }],
-          error_report_id: 1000 + this.faulted,
-        });
-        return;
-      }
-      next();
-    };
+/** The faults every non-control request goes through, answered as Canvas answers errors. */
+export class Faults extends SimulatorFaults {
+  constructor() {
+    // Canvas's generic error answer carries an error report id.
+    super((_status, faulted) => ({
+      errors: [{ message: 'An error occurred.' }],
+      error_report_id: 1000 + faulted,
+    }));
   }
 }
 
@@ -72,38 +40,6 @@ export interface ControlDeps {
   /** Every answer 503, or connections refused; back online after `forMs` when given. */
   goOffline(mode: '503' | 'refuse', forMs?: number): Promise<void>;
   goOnline(): Promise<void>;
-}
-
-class InputError extends Error {}
-
-type Body = Record<string, unknown>;
-
-function int(body: Body, name: string): number {
-  const v = body[name];
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
-  throw new InputError(`${name} must be an integer`);
-}
-
-function optInt(body: Body, name: string): number | undefined {
-  return body[name] === undefined || body[name] === null ? undefined : int(body, name);
-}
-
-function text(body: Body, name: string): string {
-  const v = body[name];
-  if (typeof v === 'string' && v !== '') return v;
-  throw new InputError(`${name} must be a non-empty string`);
-}
-
-function optText(body: Body, name: string): string | undefined {
-  return body[name] === undefined || body[name] === null ? undefined : text(body, name);
-}
-
-function oneOf<T extends string>(body: Body, name: string, values: readonly T[]): T | undefined {
-  const v = body[name];
-  if (v === undefined) return undefined;
-  if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
-  throw new InputError(`${name} must be one of ${values.join(', ')}`);
 }
 
 const ENROLLMENT_TYPES = [
@@ -120,24 +56,7 @@ export function createControlRouter(deps: ControlDeps): Router {
   r.use(express.json());
 
   /** Runs a handler, turning bad input into 400 and a refused mutation into its status. */
-  const handle =
-    (fn: (body: Body, req: Request) => unknown | Promise<unknown>) =>
-    async (req: Request, res: Response): Promise<void> => {
-      try {
-        const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Body;
-        res.json((await fn(body, req)) ?? { ok: true });
-      } catch (err) {
-        if (err instanceof InputError) {
-          res.status(400).json({ error: { code: 'ERR_CONTROL_INPUT', message: err.message } });
-        } else if (err instanceof m.SimulatorError) {
-          res
-            .status(err.status)
-            .json({ error: { code: 'ERR_CONTROL_REFUSED', message: err.message } });
-        } else {
-          throw err;
-        }
-      }
-    };
+  const handle = controlHandler(m.SimulatorError);
 
   r.post(
     '/courses',
@@ -273,19 +192,7 @@ export function createControlRouter(deps: ControlDeps): Router {
   );
 
   // Faults.
-  r.post(
-    '/offline',
-    handle(async (b) => {
-      await deps.goOffline(
-        oneOf(b, 'mode', ['503', 'refuse'] as const) ?? '503',
-        optInt(b, 'forMs'),
-      );
-    }),
-  );
-  r.post(
-    '/online',
-    handle(() => deps.goOnline()),
-  );
+  addOutageRoutes(r, handle, deps, (b) => oneOf(b, 'mode', ['503', 'refuse'] as const) ?? '503');
   r.post(
     '/faults',
     handle((b) => {
@@ -293,10 +200,6 @@ export function createControlRouter(deps: ControlDeps): Router {
       if (status < 500 || status > 599) throw new InputError('status must be a 5xx');
       faults.inject(status, optInt(b, 'count') ?? 1);
     }),
-  );
-  r.post(
-    '/delay',
-    handle((b) => faults.slow(int(b, 'ms'), optInt(b, 'count') ?? Infinity)),
   );
   r.delete(
     '/faults',

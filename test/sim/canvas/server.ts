@@ -2,10 +2,9 @@
 // the Live Events JWKS, the LTI 1.3 platform (test/sim/canvas/lti, when present), and the control
 // API, over one CanvasState whose changes go out as Live Events.
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
+import { LocalServer } from '../common/local-server.js';
 import { createControlRouter, Faults } from './control.js';
 import { LiveEventsKeys } from './live-events/keys.js';
 import { LiveEventsSender, type SenderOptions } from './live-events/sender.js';
@@ -61,16 +60,6 @@ async function loadLtiPlatform(): Promise<CreateLtiPlatform | undefined> {
   return mod.createLtiPlatform;
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 /** Starts the simulator; `close()` stops it. */
 export async function startCanvasSimulator(
   options: CanvasSimulatorOptions = {},
@@ -86,15 +75,9 @@ export async function startCanvasSimulator(
   // `student_ids[]=all` and `submission[posted_grade]=8` parse as Rails parses them.
   app.set('query parser', 'extended');
   app.use(faults.middleware());
-  const sockets = new Set<Socket>();
-  const server = createServer(app);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  const port = await listen(server, options.port ?? 0);
-  url = `http://127.0.0.1:${port}`;
-  const host = `127.0.0.1:${port}`;
+  const http = await LocalServer.start(app, faults, options.port);
+  url = http.url;
+  const host = `127.0.0.1:${http.port}`;
 
   const sender = new LiveEventsSender(
     state,
@@ -103,27 +86,7 @@ export async function startCanvasSimulator(
     options.liveEvents,
   );
 
-  let offlineTimer: NodeJS.Timeout | undefined;
-  let listening = true;
-  const goOnline = async () => {
-    clearTimeout(offlineTimer);
-    faults.offline = 'no';
-    if (!listening) {
-      await listen(server, port);
-      listening = true;
-    }
-  };
-  const goOffline = async (mode: '503' | 'refuse', forMs?: number) => {
-    clearTimeout(offlineTimer);
-    faults.offline = mode;
-    if (forMs !== undefined) offlineTimer = setTimeout(() => void goOnline(), forMs);
-    if (mode === 'refuse' && listening) {
-      listening = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    }
-  };
+  const { goOffline, goOnline } = http;
 
   app.use(
     '/__control',
@@ -154,14 +117,8 @@ export async function startCanvasSimulator(
     goOnline,
     close() {
       closing ??= (async () => {
-        clearTimeout(offlineTimer);
         sender.close();
-        if (listening) {
-          listening = false;
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          for (const s of sockets) s.destroy();
-          await closed;
-        }
+        await http.close();
       })();
       return closing;
     },

@@ -3,7 +3,19 @@
 // real change would), settings (retry_web_hook_events, allowed auth redirects), the User API key
 // approval step, and the faults a production Discourse shows: an outage (503 or refused
 // connections), injected 5xx or 429 answers, slow answers; plus counters.
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router } from 'express';
+import {
+  controlHandler,
+  InputError,
+  int,
+  optBool,
+  optInt,
+  optText,
+  text,
+  type Body,
+} from '../common/control-input.js';
+import { addOutageRoutes } from '../common/control-outage.js';
+import { SimulatorFaults } from '../common/faults.js';
 import * as m from './mutations.js';
 import type { RateLimiter } from './rest/auth.js';
 import * as s from './rest/serializers.js';
@@ -11,51 +23,11 @@ import { approve, type PendingAuthorizations } from './rest/user-api-keys.js';
 import type { DiscourseState } from './state.js';
 import type { WebhookEmitter } from './webhooks/emitter.js';
 
-/** The faults every non-control request goes through. */
-export class Faults {
-  requests = 0;
-  faulted = 0;
-  offline: 'no' | '503' | 'refuse' = 'no';
-  private injected: Array<{ status: number; remaining: number }> = [];
-  private delay: { ms: number; remaining: number } | undefined;
-
-  inject(status: number, count: number): void {
-    this.injected.push({ status, remaining: count });
-  }
-
-  slow(ms: number, count = Infinity): void {
-    this.delay = ms > 0 ? { ms, remaining: count } : undefined;
-  }
-
-  clear(): void {
-    this.injected = [];
-    this.delay = undefined;
-  }
-
-  middleware() {
-    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      if (req.path.startsWith('/__control')) return next();
-      this.requests += 1;
-      if (this.offline !== 'no') {
-        this.faulted += 1;
-        // What nginx in front of a stopped Discourse (discourse_docker) answers.
-        res.status(503).type('text/html').send('<h1>503 Service Unavailable</h1>\n');
-        return;
-      }
-      if (this.delay && this.delay.remaining > 0) {
-        this.delay.remaining -= 1;
-        await new Promise((resolve) => setTimeout(resolve, this.delay!.ms));
-      }
-      const fault = this.injected.find((f) => f.remaining > 0);
-      if (fault) {
-        fault.remaining -= 1;
-        this.faulted += 1;
-        // Rails' JSON answer to an unhandled exception.
-        res.status(fault.status).json({ status: fault.status, error: 'Internal Server Error' });
-        return;
-      }
-      next();
-    };
+/** The faults every non-control request goes through, answered as Discourse answers errors. */
+export class Faults extends SimulatorFaults {
+  constructor() {
+    // Rails' JSON answer to an unhandled exception.
+    super((status) => ({ status, error: 'Internal Server Error' }));
   }
 }
 
@@ -69,32 +41,6 @@ export interface ControlDeps {
   goOnline(): Promise<void>;
 }
 
-class InputError extends Error {}
-type Body = Record<string, unknown>;
-
-function int(b: Body, name: string): number {
-  const v = b[name];
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
-  throw new InputError(`${name} must be an integer`);
-}
-function optInt(b: Body, name: string): number | undefined {
-  return b[name] === undefined || b[name] === null ? undefined : int(b, name);
-}
-function text(b: Body, name: string): string {
-  const v = b[name];
-  if (typeof v === 'string' && v !== '') return v;
-  throw new InputError(`${name} must be a non-empty string`);
-}
-function optText(b: Body, name: string): string | undefined {
-  return b[name] === undefined || b[name] === null ? undefined : text(b, name);
-}
-function optBool(b: Body, name: string): boolean | undefined {
-  const v = b[name];
-  if (v === undefined) return undefined;
-  if (typeof v === 'boolean') return v;
-  throw new InputError(`${name} must be a boolean`);
-}
 function userId(state: DiscourseState, b: Body, name = 'username'): number {
   const u = state.userByUsername(text(b, name));
   if (!u) throw new m.DiscourseError(404, [`no user ${String(b[name])}`]);
@@ -105,24 +51,7 @@ export function createControlRouter(deps: ControlDeps): Router {
   const { state, emitter, limiter, faults } = deps;
   const r = Router();
   r.use(express.json());
-  const handle =
-    (fn: (b: Body, req: Request) => unknown) =>
-    async (req: Request, res: Response): Promise<void> => {
-      try {
-        const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Body;
-        res.json((await fn(body, req)) ?? { ok: true });
-      } catch (err) {
-        if (err instanceof InputError) {
-          res.status(400).json({ error: { code: 'ERR_CONTROL_INPUT', message: err.message } });
-        } else if (err instanceof m.DiscourseError) {
-          res
-            .status(err.status)
-            .json({ error: { code: 'ERR_CONTROL_REFUSED', message: err.message } });
-        } else {
-          throw err;
-        }
-      }
-    };
+  const handle = controlHandler(m.DiscourseError);
 
   r.post(
     '/users',
@@ -264,17 +193,7 @@ export function createControlRouter(deps: ControlDeps): Router {
   );
 
   // Faults.
-  r.post(
-    '/offline',
-    handle(async (b) => {
-      const mode = b.mode === 'refuse' ? 'refuse' : '503';
-      await deps.goOffline(mode, optInt(b, 'forMs'));
-    }),
-  );
-  r.post(
-    '/online',
-    handle(() => deps.goOnline()),
-  );
+  addOutageRoutes(r, handle, deps, (b) => (b.mode === 'refuse' ? 'refuse' : '503'));
   r.post(
     '/faults',
     handle((b) => {
@@ -294,10 +213,6 @@ export function createControlRouter(deps: ControlDeps): Router {
       faults.clear();
       limiter.reset();
     }),
-  );
-  r.post(
-    '/delay',
-    handle((b) => faults.slow(int(b, 'ms'), optInt(b, 'count') ?? Infinity)),
   );
 
   r.get('/webhooks/events', (_req, res) => void res.json(emitter.events));

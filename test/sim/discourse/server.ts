@@ -1,9 +1,8 @@
 // The Discourse simulator's HTTP server on 127.0.0.1: the REST API (Api-Key / User-Api-Key,
 // rate limited as Discourse limits), the admin webhooks API, the User API key flow and the
 // control API, over one DiscourseState whose changes go out as webhooks.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
+import { LocalServer } from '../common/local-server.js';
 import { createControlRouter, Faults } from './control.js';
 import * as m from './mutations.js';
 import { authenticate, RateLimiter, type RateLimits } from './rest/auth.js';
@@ -42,16 +41,6 @@ export interface DiscourseSimulator {
   close(): Promise<void>;
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 export async function startDiscourseSimulator(
   options: DiscourseSimulatorOptions = {},
 ): Promise<DiscourseSimulator> {
@@ -77,37 +66,9 @@ export async function startDiscourseSimulator(
   const app = express();
   app.set('query parser', 'extended');
   app.use(faults.middleware());
-  const sockets = new Set<Socket>();
-  const server = createServer(app);
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  const port = await listen(server, options.port ?? 0);
-  url = `http://127.0.0.1:${port}`;
-
-  let offlineTimer: NodeJS.Timeout | undefined;
-  let listening = true;
-  const stopListening = async () => {
-    listening = false;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const sock of sockets) sock.destroy();
-    await closed;
-  };
-  const goOnline = async () => {
-    clearTimeout(offlineTimer);
-    faults.offline = 'no';
-    if (!listening) {
-      await listen(server, port);
-      listening = true;
-    }
-  };
-  const goOffline = async (mode: '503' | 'refuse', forMs?: number) => {
-    clearTimeout(offlineTimer);
-    faults.offline = mode;
-    if (forMs !== undefined) offlineTimer = setTimeout(() => void goOnline(), forMs);
-    if (mode === 'refuse' && listening) await stopListening();
-  };
+  const http = await LocalServer.start(app, faults, options.port);
+  url = http.url;
+  const { goOffline, goOnline } = http;
 
   app.use(
     '/__control',
@@ -152,9 +113,8 @@ export async function startDiscourseSimulator(
     goOnline,
     close() {
       closing ??= (async () => {
-        clearTimeout(offlineTimer);
         webhooks.close();
-        if (listening) await stopListening();
+        await http.close();
       })();
       return closing;
     },

@@ -1,7 +1,7 @@
 // A webhook endpoint for tests: records every POST (headers and raw body) and answers each with
 // the next status of `statuses` (then `status`, 200 unless a test changes it).
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { PostRecorder } from '../common/post-recorder.js';
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -12,19 +12,13 @@ export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   status = 200;
   statuses: number[] = [];
-  private server?: Server;
+  private readonly recorder = new PostRecorder((headers, body) => {
+    this.received.push({ headers, body });
+    return this.statuses.shift() ?? this.status;
+  });
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(this.statuses.shift() ?? this.status).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/discourse`;
+  start(): Promise<string> {
+    return this.recorder.start('/discourse');
   }
 
   /** Received deliveries of one event name. */
@@ -32,9 +26,7 @@ export class WebhookReceiver {
     return this.received.filter((r) => r.headers['x-discourse-event'] === event);
   }
 
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  close(): Promise<void> {
+    return this.recorder.close();
   }
 }

@@ -1,7 +1,6 @@
 // A Live Events endpoint for tests: records every POST (content type and raw body) and answers
 // with `status` (200 unless a test makes it fail).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { PostRecorder } from '../../common/post-recorder.js';
 
 export interface ReceivedPost {
   contentType: string | undefined;
@@ -11,22 +10,13 @@ export interface ReceivedPost {
 export class LiveEventsReceiver {
   readonly posts: ReceivedPost[] = [];
   status = 200;
-  private server?: Server;
+  private readonly recorder = new PostRecorder((headers, body) => {
+    this.posts.push({ contentType: headers['content-type'], body });
+    return this.status;
+  });
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.posts.push({
-          contentType: req.headers['content-type'],
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-        res.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/live-events`;
+  start(): Promise<string> {
+    return this.recorder.start('/live-events');
   }
 
   /** The unsigned events received, parsed. */
@@ -34,9 +24,7 @@ export class LiveEventsReceiver {
     return this.posts.map((p) => JSON.parse(p.body));
   }
 
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  close(): Promise<void> {
+    return this.recorder.close();
   }
 }

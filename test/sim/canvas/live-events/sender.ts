@@ -5,6 +5,8 @@
 // event. Best effort: a non-2xx answer (or none) is retried up to three times (four tries in all)
 // with exponential backoff and jitter, then the event is dropped. While the stream is stopped (an
 // outage) changes are not delivered at all: a consumer must back-fill them through the REST API.
+import { Deliveries } from '../../common/deliveries.js';
+import { postOnce } from '../../common/post.js';
 import type { CanvasChange, CanvasState } from '../state.js';
 import type { LiveEventsKeys } from './keys.js';
 import { buildLiveEvent, type CanvasIdentity, type LiveEvent } from './metadata.js';
@@ -55,10 +57,8 @@ export class LiveEventsSender {
   readonly counters: SenderCounters = { sent: 0, dropped: 0, suppressed: 0, attempts: 0 };
   /** The most recent deliveries, oldest first (bounded). */
   readonly log: DeliveryRecord[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly deliveries = new Deliveries();
   private readonly opts: Required<SenderOptions>;
-  private readonly timers = new Map<NodeJS.Timeout, () => void>();
-  private closed = false;
   private readonly onChange = (change: CanvasChange) => this.publish(change);
 
   constructor(
@@ -89,20 +89,15 @@ export class LiveEventsSender {
   }
 
   /** Resolves once every delivery under way has been sent or dropped. */
-  async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  settle(): Promise<void> {
+    return this.deliveries.settle();
   }
 
   /** Stops listening to the state and abandons pending retries. */
   close(): void {
-    this.closed = true;
     this.state.changes.off('change', this.onChange);
     // Pending backoffs end at once; deliver() then sees `closed` and gives up.
-    for (const [t, resolve] of this.timers) {
-      clearTimeout(t);
-      resolve();
-    }
-    this.timers.clear();
+    this.deliveries.close();
   }
 
   private publish(change: CanvasChange): void {
@@ -120,8 +115,7 @@ export class LiveEventsSender {
       this.counters.suppressed += 1;
       return;
     }
-    const p = this.deliver(record, sub).finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
+    this.deliveries.track(this.deliver(record, sub));
   }
 
   private async deliver(record: DeliveryRecord, sub: Subscription): Promise<void> {
@@ -131,25 +125,23 @@ export class LiveEventsSender {
       : JSON.stringify(record.event);
     const contentType = sub.signPayload ? 'application/jwt' : 'application/json';
     for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
-      if (this.closed) return;
+      if (this.deliveries.closed) return;
       record.attempts = attempt;
       this.counters.attempts += 1;
-      try {
-        const res = await fetch(sub.url, {
-          method: 'POST',
-          headers: { 'content-type': contentType },
-          body,
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          record.outcome = 'sent';
-          this.counters.sent += 1;
-          return;
-        }
-        record.lastError = `HTTP ${res.status}`;
-      } catch (err) {
-        record.lastError = err instanceof Error ? err.message : String(err);
+      const answer = await postOnce(
+        sub.url,
+        { 'content-type': contentType },
+        body,
+        this.opts.timeoutMs,
+      );
+      if ('error' in answer) {
+        record.lastError = answer.error;
+      } else if (answer.status >= 200 && answer.status <= 299) {
+        record.outcome = 'sent';
+        this.counters.sent += 1;
+        return;
+      } else {
+        record.lastError = `HTTP ${answer.status}`;
       }
       if (attempt < this.opts.maxAttempts) await this.backoff(attempt);
     }
@@ -159,13 +151,6 @@ export class LiveEventsSender {
 
   private backoff(attempt: number): Promise<void> {
     const base = this.opts.retryBaseMs * 2 ** (attempt - 1);
-    const delay = base + Math.random() * base * 0.5;
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, delay);
-      this.timers.set(t, resolve);
-    });
+    return this.deliveries.wait(base + Math.random() * base * 0.5);
   }
 }

@@ -3,33 +3,8 @@
 // grade_change when the score changed.
 // https://canvas.instructure.com/doc/api/score.html ("Create a Score")
 // Live Event shape: https://canvas.instructure.com/doc/api/file.data_service_canvas_grade.html
+import { submissionFor } from '../mutations.js';
 import { globalId, type Assignment, type CanvasState, type Submission } from '../state.js';
-
-function submissionFor(state: CanvasState, assignment: Assignment, userId: number): Submission {
-  const found = state.list(
-    state.submissions,
-    (s) => s.assignment_id === assignment.id && s.user_id === userId,
-  )[0];
-  if (found) return found;
-  const created: Submission = {
-    id: state.id(),
-    assignment_id: assignment.id,
-    user_id: userId,
-    score: null,
-    grade: null,
-    grader_id: null,
-    workflow_state: 'unsubmitted',
-    submission_type: null,
-    attempt: null,
-    submitted_at: null,
-    graded_at: null,
-    updated_at: state.time(),
-    late: false,
-    missing: false,
-  };
-  state.submissions.set(created.id, created);
-  return created;
-}
 
 /** Sets (or clears, with null) a student's score on an assignment as an LTI tool. */
 export function gradeFromTool(
@@ -39,7 +14,8 @@ export function gradeFromTool(
   score: number | null,
   toolId: number,
 ): Submission {
-  const submission = submissionFor(state, assignment, userId);
+  // The AGS route found the assignment and the student: this only creates a missing submission.
+  const submission = submissionFor(state, assignment.id, userId);
   const old = { score: submission.score, grade: submission.grade };
   const now = state.time();
   submission.score = score;

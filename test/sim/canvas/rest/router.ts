@@ -155,29 +155,36 @@ export function createRestRouter(state: CanvasState, baseUrl: () => string): Rou
     res.json(paginate(req, res, baseUrl(), rows).map((a) => assignmentJson(a, baseUrl())));
   });
 
-  const assignment = (req: Request, res: Response, c: Course) => {
-    const a = state.assignments.get(Number(req.params.assignment_id));
-    if (!a || a.course_id !== c.id) return void notFound(res);
-    return a;
-  };
+  /** The record of `map` named by the path parameter `param`, in the path's course; else 404. */
+  const inCourse =
+    <T extends { course_id: number }>(map: Map<number, T>, param: string) =>
+    (req: Request, res: Response): T | undefined => {
+      const c = course(req, res);
+      if (!c) return undefined;
+      const found = map.get(Number(req.params[param]));
+      if (!found || found.course_id !== c.id) return void notFound(res);
+      return found;
+    };
+  const assignment = inCourse(state.assignments, 'assignment_id');
+  const quiz = inCourse(state.quizzes, 'quiz_id');
 
   // https://canvas.instructure.com/doc/api/assignments.html#method.assignments_api.show
   r.get('/api/v1/courses/:course_id/assignments/:assignment_id', (req, res) => {
-    const c = course(req, res);
-    const a = c && assignment(req, res, c);
+    const a = assignment(req, res);
     if (a) res.json(assignmentJson(a, baseUrl()));
   });
 
   // https://canvas.instructure.com/doc/api/submissions.html#method.submissions_api.index
   // One submission per student of the course (Canvas creates the unsubmitted ones).
   r.get('/api/v1/courses/:course_id/assignments/:assignment_id/submissions', (req, res) => {
-    const c = course(req, res);
-    const a = c && assignment(req, res, c);
-    if (!c || !a) return;
+    const a = assignment(req, res);
+    if (!a) return;
     const students = state.list(
       state.enrollments,
       (e) =>
-        e.course_id === c.id && e.type === 'StudentEnrollment' && e.enrollment_state !== 'deleted',
+        e.course_id === a.course_id &&
+        e.type === 'StudentEnrollment' &&
+        e.enrollment_state !== 'deleted',
     );
     const rows = [...new Set(students.map((e) => e.user_id))]
       .map((uid) => submissionFor(state, a.id, uid))
@@ -189,8 +196,7 @@ export function createRestRouter(state: CanvasState, baseUrl: () => string): Rou
   r.get(
     '/api/v1/courses/:course_id/assignments/:assignment_id/submissions/:user_id',
     (req, res) => {
-      const c = course(req, res);
-      const a = c && assignment(req, res, c);
+      const a = assignment(req, res);
       if (!a) return;
       const uid = userIdParam(state, res, String(req.params.user_id));
       if (uid === undefined || !state.users.has(uid)) return notFound(res);
@@ -203,8 +209,7 @@ export function createRestRouter(state: CanvasState, baseUrl: () => string): Rou
   r.put(
     '/api/v1/courses/:course_id/assignments/:assignment_id/submissions/:user_id',
     (req, res) => {
-      const c = course(req, res);
-      const a = c && assignment(req, res, c);
+      const a = assignment(req, res);
       if (!a) return;
       const uid = userIdParam(state, res, String(req.params.user_id));
       if (uid === undefined || !state.users.has(uid)) return notFound(res);
@@ -279,16 +284,9 @@ export function createRestRouter(state: CanvasState, baseUrl: () => string): Rou
     res.json(paginateByBookmark(req, res, baseUrl(), rows, key).map(json));
   });
 
-  const quiz = (req: Request, res: Response, c: Course) => {
-    const q = state.quizzes.get(Number(req.params.quiz_id));
-    if (!q || q.course_id !== c.id) return void notFound(res);
-    return q;
-  };
-
   // https://canvas.instructure.com/doc/api/quiz_submissions.html#method.quizzes/quiz_submissions_api.index
   r.get('/api/v1/courses/:course_id/quizzes/:quiz_id/submissions', (req, res) => {
-    const c = course(req, res);
-    const q = c && quiz(req, res, c);
+    const q = quiz(req, res);
     if (!q) return;
     const rows = state.list(state.quizSubmissions, (s) => s.quiz_id === q.id);
     const page = paginate(req, res, baseUrl(), rows);
@@ -297,8 +295,7 @@ export function createRestRouter(state: CanvasState, baseUrl: () => string): Rou
 
   // https://canvas.instructure.com/doc/api/quiz_submissions.html#method.quizzes/quiz_submissions_api.show
   r.get('/api/v1/courses/:course_id/quizzes/:quiz_id/submissions/:id', (req, res) => {
-    const c = course(req, res);
-    const q = c && quiz(req, res, c);
+    const q = quiz(req, res);
     if (!q) return;
     const s = state.quizSubmissions.get(Number(req.params.id));
     if (!s || s.quiz_id !== q.id) return notFound(res);

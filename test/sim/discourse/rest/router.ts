@@ -80,6 +80,22 @@ function userOr404(state: DiscourseState, username: string): DiscourseUser {
   return u;
 }
 
+/**
+ * The signed-in caller and the live (not deleted) post or topic the path's id names, when the
+ * caller may change it: staff any, others their own (Guardian#can_edit_post?); else 404 or 403.
+ */
+function changeableByCaller<T extends { user_id: number; deleted_at: string | null }>(
+  map: Map<number, T>,
+  req: Request,
+  res: Response,
+): { me: DiscourseUser; found: T } {
+  const me = requireUser(res);
+  const found = map.get(id(req));
+  if (!found || found.deleted_at) throw notFound();
+  if (!me.admin && !me.moderator && found.user_id !== me.id) throw invalidAccess();
+  return { me, found };
+}
+
 export function createRestRouter(state: DiscourseState): Router {
   const r = Router();
 
@@ -403,10 +419,7 @@ export function createRestRouter(state: DiscourseState): Router {
   r.put(
     '/posts/:id',
     h((req, res) => {
-      const me = requireUser(res);
-      const existing = state.posts.get(id(req));
-      if (!existing || existing.deleted_at) throw notFound();
-      if (!me.admin && !me.moderator && existing.user_id !== me.id) throw invalidAccess();
+      const { me, found: existing } = changeableByCaller(state.posts, req, res);
       const nested = (param(req, 'post') ?? {}) as Record<string, unknown>;
       const raw = typeof nested.raw === 'string' ? nested.raw : str(req, 'raw');
       if (raw === undefined) throw missingParameter('post');
@@ -420,10 +433,7 @@ export function createRestRouter(state: DiscourseState): Router {
   r.delete(
     '/posts/:id',
     h((req, res) => {
-      const me = requireUser(res);
-      const p = state.posts.get(id(req));
-      if (!p || p.deleted_at) throw notFound();
-      if (!me.admin && !me.moderator && p.user_id !== me.id) throw invalidAccess();
+      const { me, found: p } = changeableByCaller(state.posts, req, res);
       m.deletePost(state, p.id, me.id);
       res.status(200).end();
       return undefined;
@@ -445,10 +455,7 @@ export function createRestRouter(state: DiscourseState): Router {
   r.put(
     '/t/-/:id',
     h((req, res) => {
-      const me = requireUser(res);
-      const t = state.topics.get(id(req));
-      if (!t || t.deleted_at) throw notFound();
-      if (!me.admin && !me.moderator && t.user_id !== me.id) throw invalidAccess();
+      const { found: t } = changeableByCaller(state.topics, req, res);
       const first = state.postsOf(t.id)[0]!;
       m.editPost(state, first.id, {
         title: str(req, 'title'),

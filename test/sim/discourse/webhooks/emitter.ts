@@ -14,6 +14,8 @@
 //   at all (connection refused, timeout) is recorded with status -1 and not retried, as
 //   process_webhook_response returns on a blank status.
 import { createHmac } from 'node:crypto';
+import { Deliveries } from '../../common/deliveries.js';
+import { postOnce } from '../../common/post.js';
 import type { DiscourseChange, DiscourseState, DiscourseWebHook } from '../state.js';
 import { WEB_HOOK_EVENT_TYPES } from '../state.js';
 
@@ -71,10 +73,8 @@ export class WebhookEmitter {
   /** Every try, oldest first (bounded), as Admin > Webhooks > Events lists them. */
   readonly events: WebHookEventRecord[] = [];
   private nextEventId = 0;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  private readonly deliveries = new Deliveries();
   private readonly opts: Required<EmitterOptions>;
-  private closed = false;
   /** Consecutive 404/410 answers per webhook. */
   private readonly goneStreak = new Map<number, number>();
   private readonly onChange = (change: DiscourseChange) => this.enqueue(change);
@@ -107,43 +107,33 @@ export class WebhookEmitter {
   }
 
   /** Resolves once every delivery under way (retries included) has finished. */
-  async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  settle(): Promise<void> {
+    return this.deliveries.settle();
   }
 
   close(): void {
-    this.closed = true;
     this.state.changes.off('change', this.onChange);
-    for (const [t, resolve] of this.timers) {
-      clearTimeout(t);
-      resolve();
-    }
-    this.timers.clear();
+    this.deliveries.close();
   }
 
   /** Sends a `ping` event to one webhook now (Admin::WebHooksController#ping). */
   ping(webHook: DiscourseWebHook): void {
-    this.track(this.deliver(webHook, 'ping', 'ping', JSON.stringify({ ping: 'OK' })));
+    this.deliveries.track(this.deliver(webHook, 'ping', 'ping', JSON.stringify({ ping: 'OK' })));
   }
 
   private enqueue(change: DiscourseChange): void {
-    if (this.closed) return;
+    if (this.deliveries.closed) return;
     // Discourse serializes the payload once, when it enqueues; every try sends the same body.
     const body = JSON.stringify({ [change.type]: change.payload });
     for (const w of this.matching(change)) {
       this.counters.enqueued += 1;
-      this.track(this.deliver(w, change.event, change.type, body));
+      this.deliveries.track(this.deliver(w, change.event, change.type, body));
     }
-  }
-
-  private track(p: Promise<void>): void {
-    const tracked = p.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
   }
 
   private async deliver(w: DiscourseWebHook, event: string, type: string, body: string) {
     for (let retry = 0; ; retry++) {
-      if (this.closed) return;
+      if (this.deliveries.closed) return;
       const status = await this.attempt(w, event, type, body, retry);
       if (status >= 200 && status <= 299) {
         this.goneStreak.delete(w.id);
@@ -165,7 +155,7 @@ export class WebhookEmitter {
         return;
       }
       this.counters.retried += 1;
-      await this.wait(RETRY_BACKOFF ** retry * this.opts.minuteMs);
+      await this.deliveries.wait(RETRY_BACKOFF ** retry * this.opts.minuteMs);
     }
   }
 
@@ -206,28 +196,9 @@ export class WebhookEmitter {
     this.events.push(record);
     if (this.events.length > LOG_LIMIT) this.events.shift();
     this.counters.attempts += 1;
-    try {
-      const res = await fetch(uri, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      record.status = res.status;
-    } catch (err) {
-      record.error = err instanceof Error ? err.message : String(err);
-    }
+    const answer = await postOnce(uri, headers, body, this.opts.timeoutMs);
+    if ('error' in answer) record.error = answer.error;
+    else record.status = answer.status;
     return record.status;
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, ms);
-      this.timers.set(t, resolve);
-    });
   }
 }
