@@ -67,11 +67,13 @@ function id(req: Request, name = 'id'): number {
   return Number(v);
 }
 
-/** "a,b" or ["a","b"] usernames, as GroupsController reads them. */
+/** "a,b" or ["a","b"] usernames, as GroupsController reads them; none is a missing parameter. */
 function usernames(req: Request): string[] {
   const v = param(req, 'usernames');
   const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : [];
-  return list.map((x) => x.trim()).filter(Boolean);
+  const names = list.map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) throw missingParameter('usernames');
+  return names;
 }
 
 function userOr404(state: DiscourseState, username: string): DiscourseUser {
@@ -207,7 +209,6 @@ export function createRestRouter(state: DiscourseState): Router {
     h((req, res) => {
       requireAdmin(res);
       const names = usernames(req);
-      if (names.length === 0) throw missingParameter('usernames');
       const { added } = m.addGroupMembers(state, id(req), names);
       return { success: 'OK', usernames: added.map((u) => u.username), emails: [] };
     }),
@@ -217,7 +218,6 @@ export function createRestRouter(state: DiscourseState): Router {
     h((req, res) => {
       requireAdmin(res);
       const names = usernames(req);
-      if (names.length === 0) throw missingParameter('usernames');
       const { removed, skipped } = m.removeGroupMembers(state, id(req), names);
       return { success: 'OK', usernames: removed, skipped_usernames: skipped };
     }),
