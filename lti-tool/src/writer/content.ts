@@ -10,11 +10,11 @@
 // https://canvas.instructure.com/doc/api/pages.html#method.wiki_pages_api.create ,
 // https://canvas.instructure.com/doc/api/discussion_topics.html#method.discussion_topics_api.show ,
 // https://canvas.instructure.com/doc/api/discussion_topics.html#method.discussion_topics.update
-import { PAYLOAD_SCHEMAS_V1, type ContentEditV1 } from '@cds/shared';
+import type { ContentEditV1 } from '@cds/shared';
 import { localId } from '../poller/ids.js';
 import type { Applier, ApplyContext } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
-import { invalidValue, rejected, settle } from './outcomes.js';
+import { parsedValue, rejected, settle } from './outcomes.js';
 import type { CanvasRestWrites } from './rest.js';
 
 /** `course:<course>/<content_type>:<content_id>` (contentEditKey). */
@@ -110,12 +110,8 @@ export function contentEdits(rest: CanvasRestWrites): Applier {
         );
         continue;
       }
-      const value = PAYLOAD_SCHEMAS_V1.content_edit.safeParse(item.value);
-      if (!value.success) {
-        await ctx.record(item.eventId, invalidValue('content_edit', value.error));
-        continue;
-      }
-      const edit = value.data;
+      const edit = await parsedValue(ctx, item, 'content_edit');
+      if (!edit) continue;
       if (
         localId(edit.course_id) !== course ||
         edit.content_type !== type ||

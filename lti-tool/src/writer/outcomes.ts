@@ -1,6 +1,12 @@
 // An event's outcome as the appliers record it: applied (with a note of what was skipped or done
 // instead), or rejected for good with the reason (the relay dead-letters it).
 import type { z } from 'zod';
+import {
+  PAYLOAD_SCHEMAS_V1,
+  type DeliveryItem,
+  type EntityType,
+  type PayloadV1,
+} from '@cds/shared';
 import type { ApplyContext } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
 import type { EventOutcome } from './store.js';
@@ -14,6 +20,18 @@ export function invalidValue(what: string, error: z.ZodError): EventOutcome {
   return rejected(
     `${what} value is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
   );
+}
+
+/** The item's value as its entity's payload; when the schema refuses it, records the rejection. */
+export async function parsedValue<E extends EntityType>(
+  ctx: ApplyContext,
+  item: DeliveryItem,
+  entity: E,
+): Promise<PayloadV1<E> | undefined> {
+  const parsed = PAYLOAD_SCHEMAS_V1[entity].safeParse(item.value);
+  if (parsed.success) return parsed.data as PayloadV1<E>;
+  await ctx.record(item.eventId, invalidValue(entity, parsed.error));
+  return undefined;
 }
 
 /**

@@ -7,11 +7,11 @@
 // Canvas-owned fields (name, sortable_name, short_name, email, time_zone, locale) are never sent.
 // Discourse fields Canvas has nowhere to keep (website, location) are skipped, and the event's
 // outcome says so; that is not a failure.
-import { PAYLOAD_SCHEMAS_V1, PROFILE_FIELD_OWNERS, type ProfileV1 } from '@cds/shared';
+import { PROFILE_FIELD_OWNERS, type ProfileV1 } from '@cds/shared';
 import { localId } from '../poller/ids.js';
 import type { Applier } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
-import { invalidValue, rejected, settle } from './outcomes.js';
+import { parsedValue, rejected, settle } from './outcomes.js';
 import type { CanvasRestWrites } from './rest.js';
 
 const PROFILE_KEY = /^user:(\d+)$/;
@@ -46,12 +46,8 @@ export function profiles(rest: CanvasRestWrites): Applier {
         });
         continue;
       }
-      const value = PAYLOAD_SCHEMAS_V1.profile.safeParse(item.value);
-      if (!value.success) {
-        await ctx.record(item.eventId, invalidValue('profile', value.error));
-        continue;
-      }
-      const profile = value.data;
+      const profile = await parsedValue(ctx, item, 'profile');
+      if (!profile) continue;
       if (localId(profile.canvas_user_id) !== user) {
         await ctx.record(
           item.eventId,
