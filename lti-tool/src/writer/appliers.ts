@@ -1,11 +1,11 @@
 // How each Canvas-bound entity is written to Canvas (DESIGN.md section 3, "flows"): a grade as an
 // AGS score on its line item, forum posts as one participation score per student and course.
 // Entities Canvas has no write for are refused with the reason, so the relay dead-letters them.
-import { PAYLOAD_SCHEMAS_V1, type DeliveryItem, type EntityType } from '@cds/shared';
+import type { DeliveryItem, EntityType } from '@cds/shared';
 import { localCanvasId, type CanvasAgs } from './ags.js';
 import { CanvasRefused } from './canvas-client.js';
 import { contentEdits } from './content.js';
-import { APPLIED, rejected, settle } from './outcomes.js';
+import { APPLIED, parsedValue, rejected, settle } from './outcomes.js';
 import { profiles } from './profile.js';
 import type { CanvasRestWrites } from './rest.js';
 import type { EventOutcome, WriterStore } from './store.js';
@@ -68,19 +68,10 @@ export const applyGrades: Applier = async (items, ctx) => {
     let pointsPossible: number | null = null;
     let gradedAt: string | undefined;
     if (item.op === 'upsert') {
-      const value = PAYLOAD_SCHEMAS_V1.grade.safeParse(item.value);
-      if (!value.success) {
-        const issue = value.error.issues[0];
-        await ctx.record(
-          item.eventId,
-          rejected(
-            `grade value is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
-          ),
-        );
-        continue;
-      }
-      ({ score, points_possible: pointsPossible } = value.data);
-      gradedAt = value.data.graded_at;
+      const value = await parsedValue(ctx, item, 'grade');
+      if (!value) continue;
+      ({ score, points_possible: pointsPossible } = value);
+      gradedAt = value.graded_at;
     }
     const scoreMaximum = pointsPossible ?? 100;
     await settle(ctx, item.eventId, async () => {
@@ -120,15 +111,9 @@ export function forumParticipation(options: ApplierOptions = {}): Applier {
       let owner: { courseId: string; canvasUserId: string } | undefined;
       let live = false;
       if (item.op === 'upsert') {
-        const post = PAYLOAD_SCHEMAS_V1.forum_post.safeParse(item.value);
-        if (!post.success) {
-          await ctx.record(
-            item.eventId,
-            rejected(`forum post value is invalid: ${post.error.issues[0]?.message ?? ''}`),
-          );
-          continue;
-        }
-        const { category_id: category, user_id: author, deleted_at } = post.data;
+        const post = await parsedValue(ctx, item, 'forum_post');
+        if (!post) continue;
+        const { category_id: category, user_id: author, deleted_at } = post;
         const courseId =
           category === null ? undefined : await options.links?.courseOfCategory(category);
         if (!courseId) {
