@@ -87,6 +87,8 @@ const envSchema = z.object({
   // An admin API key (Admin > API > Keys) acting as DISCOURSE_API_USERNAME: the connector's writes.
   DISCOURSE_API_KEY: z.string().min(1).optional(),
   DISCOURSE_API_USERNAME: z.string().min(1).default('system'),
+  // How often the worker reads Discourse's latest posts back to catch webhooks it dropped.
+  DISCOURSE_POLL_INTERVAL: durationSchema.default(300_000),
   DISCOURSE_EXTERNAL_ID: z
     .enum(['canvas_user_id'], {
       error:
@@ -160,6 +162,8 @@ export interface RelayConfig {
   /** With discourseUrl, the Discourse connector (side discourse) writes through the REST API. */
   discourseApiKey: string | undefined;
   discourseApiUsername: string;
+  /** DISCOURSE_POLL_INTERVAL: the reconciliation poller's period (with discourseUrl and an API key). */
+  discoursePollIntervalMs: number;
   /** What a Discourse user's external_id holds for the connector to find a Canvas user. */
   discourseExternalId: 'canvas_user_id';
   maxBodyBytes: number;
@@ -212,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     discourseUrl: e.DISCOURSE_URL,
     discourseApiKey: e.DISCOURSE_API_KEY,
     discourseApiUsername: e.DISCOURSE_API_USERNAME,
+    discoursePollIntervalMs: e.DISCOURSE_POLL_INTERVAL,
     discourseExternalId: e.DISCOURSE_EXTERNAL_ID,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,

@@ -6,6 +6,7 @@ import {
   defaultMappings,
   InvalidConfig,
   ReplayGuard,
+  UnknownKey,
   type DiscourseLookup,
   type MappingRegistry,
 } from '@cds/shared';
@@ -13,9 +14,11 @@ import type { RelayConfig } from './config.js';
 import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
 import { DiscourseConnector } from './connectors/discourse/connector.js';
+import { DiscourseRest } from './connectors/discourse/rest.js';
 import { WebhookConnector } from './connectors/webhook/connector.js';
 import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
+import { startDiscoursePoller, type DiscoursePoller } from './intake/discourse/poller.js';
 import { discourseIntakeRouter } from './intake/discourse/router.js';
 import type { IngestDeps } from './ingest/accept.js';
 import { checkReadiness } from './http/readiness.js';
@@ -73,6 +76,8 @@ export interface Relay {
   queues: RelayQueues;
   workers?: RelayWorkers;
   sweeper?: Sweeper;
+  /** The Discourse reconciliation poller (worker roles, with DISCOURSE_URL and an API key). */
+  discoursePoller?: DiscoursePoller;
   /** Status changes shared by every role through Redis. */
   bus: StatusBus;
   metrics: RelayMetrics;
@@ -161,6 +166,29 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   // Runs last of the role's steps: workers may still report changes while they stop.
   const closers: Array<() => Promise<void> | void> = [() => bus.close()];
 
+  const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
+  /** The ingest path's log, outbox and queue; the web role adds its keys, the poller needs none. */
+  const logAndQueue = (): Omit<IngestDeps, 'keys' | 'replay'> => ({
+    mappings,
+    policies: config.policies,
+    store,
+    maxBatchEvents: config.maxBatchEvents,
+    maxEventBytes: config.maxEventBytes,
+    onReport: (report) => {
+      metrics.observeIngest(report);
+      for (const { id, key, entity, state, reason } of report.logged)
+        bus.publish({ type: 'event', id, key, entity, state, reason });
+    },
+    enqueue: async (events) => {
+      const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
+      await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
+    },
+  });
+  const replay = new ReplayGuard({
+    maxAgeMs: config.tokenMaxAgeMs,
+    maxSkewMs: config.clockSkewMs,
+  });
+
   if (role !== 'web') {
     const workers = new RelayWorkers({
       redisUrl: config.redisUrl,
@@ -198,6 +226,30 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       () => sweeper.stop(),
       () => workers.close(),
     );
+    if (config.discourseUrl && config.discourseApiKey) {
+      // Its events come from Discourse's REST API under the intake's grant: no JWS to verify.
+      const noKeys = {
+        resolveJwk: () =>
+          Promise.reject(new UnknownKey('the Discourse poller verifies no signed events')),
+        cryptoKey: () =>
+          Promise.reject(new UnknownKey('the Discourse poller verifies no signed events')),
+      };
+      const poller = startDiscoursePoller({
+        rest: new DiscourseRest({
+          url: config.discourseUrl,
+          apiKey: config.discourseApiKey,
+          apiUsername: config.discourseApiUsername,
+        }),
+        store,
+        ingest: () => ({ ...logAndQueue(), keys: noKeys, replay }),
+        lookup: options.discourseLookup,
+        discourseUrl: config.discourseUrl,
+        intervalMs: config.discoursePollIntervalMs,
+        logger,
+      });
+      relay.discoursePoller = poller;
+      closers.push(() => poller.stop());
+    }
   }
 
   if (role !== 'worker') {
@@ -210,10 +262,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     });
     await keys.load();
     keys.watch();
-    const replay = new ReplayGuard({
-      maxAgeMs: config.tokenMaxAgeMs,
-      maxSkewMs: config.clockSkewMs,
-    });
     // Token ids are only needed while their token could pass the age check.
     const pruner = setInterval(() => {
       pruneTokens(store.db).catch((error: unknown) =>
@@ -229,25 +277,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       clockSkewMs: config.clockSkewMs,
     });
     const adminAuth = relayAuth(config.adminToken);
-    const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
-    const ingestDeps = (): IngestDeps => ({
-      keys,
-      replay,
-      mappings,
-      policies: config.policies,
-      store,
-      maxBatchEvents: config.maxBatchEvents,
-      maxEventBytes: config.maxEventBytes,
-      onReport: (report) => {
-        metrics.observeIngest(report);
-        for (const { id, key, entity, state, reason } of report.logged)
-          bus.publish({ type: 'event', id, key, entity, state, reason });
-      },
-      enqueue: async (events) => {
-        const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
-        await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
-      },
-    });
+    const ingestDeps = (): IngestDeps => ({ ...logAndQueue(), keys, replay });
     const app = buildApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,

@@ -138,6 +138,17 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
       if (dialect === 'sqlite') await seedSqliteStats(db);
     },
   },
+  // Where the Discourse reconciliation poller stopped (relay/src/intake/discourse/poller.ts).
+  '0004_discourse_poll_cursor': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('discourse_poll_cursor')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('post_id', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 /**
