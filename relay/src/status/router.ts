@@ -9,7 +9,14 @@ import { principalOf, type Principal } from '../http/auth.js';
 import { statusActionsRouter, type StatusActionsDeps } from './actions.js';
 import { courseStatus } from './course.js';
 import { entityStatus, eventStatus, statusSummary, type SummaryOptions } from './queries.js';
-import { keyPatternsOf, keyVisibleTo, requireAdmin, requireCourse, requireKey } from './scope.js';
+import {
+  coursePatterns,
+  keyPatternsOf,
+  keyVisibleTo,
+  requireAdmin,
+  requireCourse,
+  requireKey,
+} from './scope.js';
 
 export interface StatusRouterDeps
   extends Omit<SummaryOptions, 'now'>, Pick<StatusActionsDeps, 'tierOf'> {
@@ -107,7 +114,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
     const { limit } = parse(courseQuery, req.query, 'query parameter');
     const principal = principalOf(res.locals);
     requireCourse(principal, course);
-    const patterns = keyPatternsOf(principal) ?? [`course:${course}/%`, `completion:${course}/%`];
+    const patterns = keyPatternsOf(principal) ?? coursePatterns(course);
     res.json(await courseStatus(db, course, patterns, { limit }));
   });
 

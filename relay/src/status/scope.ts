@@ -1,6 +1,11 @@
 import { CdsError } from '@cds/shared';
 import type { Principal } from '../http/auth.js';
 
+/** Every key of one course: its entities and its completions. */
+export function coursePatterns(course: string): string[] {
+  return [`course:${course}/%`, `completion:${course}/%`];
+}
+
 /**
  * Which entity keys a principal may read (undefined: all of them). Patterns are SQL LIKE prefixes
  * (a trailing `%`) or exact keys; ids are digits only (checked by the tokens' schemas), so they
@@ -32,7 +37,7 @@ export function keyPatternsOf(principal: Principal): string[] | undefined {
           `completion:${principal.course}/user:${principal.user}`,
         ];
       }
-      return [`course:${principal.course}/%`, `completion:${principal.course}/%`];
+      return coursePatterns(principal.course);
     case 'discourse':
       if (principal.role === 'admin') return undefined;
       if (principal.role === 'moderator') return ['topic:%', 'user:%'];
