@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { RelayHarness } from '../support/relay-harness.js';
 import * as m from '../sim/discourse/mutations.js';
 import { startDiscourseSimulator, type DiscourseSimulator } from '../sim/discourse/server.js';
+import { webhookToRelay } from './discourse-webhook-to-relay.js';
 
 const SECRET = 'relay-webhook-secret-0123456789';
 
@@ -24,24 +25,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         env: { DISCOURSE_WEBHOOK_SECRET: SECRET, DISCOURSE_URL: sim.url },
         discourseLookup: { courseOfCategory: (id) => courses.get(id) },
       }).start();
-      const res = await fetch(`${sim.url}/admin/api/web_hooks.json`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'Api-Key': sim.apiKey,
-          'Api-Username': 'system',
-        },
-        body: JSON.stringify({
-          web_hook: {
-            payload_url: `${h.url}/v1/intake/discourse`,
-            content_type: 1,
-            secret: SECRET,
-            active: true,
-            wildcard_web_hook: true,
-          },
-        }),
-      });
-      assert.equal(res.status, 200, await res.text());
+      await webhookToRelay(sim, h.url, SECRET);
     });
     after(async () => {
       await sim?.close();

@@ -9,6 +9,7 @@ import { startRelay } from '../../relay/src/relay.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import * as m from '../sim/discourse/mutations.js';
 import { startDiscourseSimulator, type DiscourseSimulator } from '../sim/discourse/server.js';
+import { webhookToRelay } from './discourse-webhook-to-relay.js';
 
 const SECRET = 'relay-webhook-secret-0123456789';
 
@@ -144,24 +145,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('logs a post delivered by webhook and seen by the poller once', async () => {
-      const res = await fetch(`${sim.url}/admin/api/web_hooks.json`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'Api-Key': sim.apiKey,
-          'Api-Username': 'system',
-        },
-        body: JSON.stringify({
-          web_hook: {
-            payload_url: `${h.url}/v1/intake/discourse`,
-            content_type: 1,
-            secret: SECRET,
-            active: true,
-            wildcard_web_hook: true,
-          },
-        }),
-      });
-      assert.equal(res.status, 200, await res.text());
+      await webhookToRelay(sim, h.url, SECRET);
       const category = m.createCategory(sim.state, { name: `CS103 ${dialect}` });
       courses.set(category.id, '567');
       const cy = m.createUser(sim.state, { username: `cy_${dialect}` });
