@@ -215,12 +215,8 @@ export async function ingestAuthentic(
   }
 }
 
-interface VerifiedRequest {
-  grant: KeyGrant;
-  producer: string;
-  raws: RawItem[];
-  claim: (trx: Db, now: number) => Promise<void>;
-}
+/** An AuthenticRequest, or a signed one once verified, with each event's place in the request. */
+type VerifiedRequest = Omit<AuthenticRequest, 'events'> & { raws: RawItem[] };
 
 async function ingestVerified(
   { grant, producer, raws, claim }: VerifiedRequest,
