@@ -6,7 +6,6 @@ import {
   defaultMappings,
   InvalidConfig,
   ReplayGuard,
-  UnknownKey,
   type DiscourseLookup,
   type MappingRegistry,
 } from '@cds/shared';
@@ -20,7 +19,7 @@ import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
 import { startDiscoursePoller, type DiscoursePoller } from './intake/discourse/poller.js';
 import { discourseIntakeRouter } from './intake/discourse/router.js';
-import type { IngestDeps } from './ingest/accept.js';
+import type { IngestCore, IngestDeps } from './ingest/accept.js';
 import { checkReadiness } from './http/readiness.js';
 import { relayAuth } from './http/auth.js';
 import { TrustedKeys, loadRelaySigner } from './keys.js';
@@ -167,8 +166,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const closers: Array<() => Promise<void> | void> = [() => bus.close()];
 
   const tierOf = (entity: keyof RelayConfig['policies']) => config.policies[entity].tier;
-  /** The ingest path's log, outbox and queue; the web role adds its keys, the poller needs none. */
-  const logAndQueue = (): Omit<IngestDeps, 'keys' | 'replay'> => ({
+  /** The ingest path's log, outbox and queue; the web role adds the producers' keys for JWS. */
+  const logAndQueue = (): IngestCore => ({
     mappings,
     policies: config.policies,
     store,
@@ -183,10 +182,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       const tiers = new Map(events.map((e) => [e.id, tierOf(e.entity)]));
       await queues.enqueueDecisions(events, (id) => tiers.get(id)!);
     },
-  });
-  const replay = new ReplayGuard({
-    maxAgeMs: config.tokenMaxAgeMs,
-    maxSkewMs: config.clockSkewMs,
   });
 
   if (role !== 'web') {
@@ -227,13 +222,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       () => workers.close(),
     );
     if (config.discourseUrl && config.discourseApiKey) {
-      // Its events come from Discourse's REST API under the intake's grant: no JWS to verify.
-      const noKeys = {
-        resolveJwk: () =>
-          Promise.reject(new UnknownKey('the Discourse poller verifies no signed events')),
-        cryptoKey: () =>
-          Promise.reject(new UnknownKey('the Discourse poller verifies no signed events')),
-      };
       const poller = startDiscoursePoller({
         rest: new DiscourseRest({
           url: config.discourseUrl,
@@ -241,7 +229,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           apiUsername: config.discourseApiUsername,
         }),
         store,
-        ingest: () => ({ ...logAndQueue(), keys: noKeys, replay }),
+        // Its events come from Discourse's REST API under the intake's grant: no JWS to verify.
+        ingest: logAndQueue,
         lookup: options.discourseLookup,
         discourseUrl: config.discourseUrl,
         intervalMs: config.discoursePollIntervalMs,
@@ -277,6 +266,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       clockSkewMs: config.clockSkewMs,
     });
     const adminAuth = relayAuth(config.adminToken);
+    const replay = new ReplayGuard({
+      maxAgeMs: config.tokenMaxAgeMs,
+      maxSkewMs: config.clockSkewMs,
+    });
     const ingestDeps = (): IngestDeps => ({ ...logAndQueue(), keys, replay });
     const app = buildApp({
       logger,

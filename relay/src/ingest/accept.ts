@@ -29,10 +29,8 @@ export type IngestItem =
   | { index: number; id: string; status: 'parked'; code: ErrorCode; reason: string }
   | { index: number; id?: string; status: 'rejected'; code: ErrorCode; reason: string };
 
-export interface IngestDeps {
-  keys: KeyResolver;
-  /** Checks a token's age; its jti is recorded here, in the same transaction as its events. */
-  replay: ReplayGuard;
+/** What every ingest needs: validation, the log (and so the outbox), the queues, reporting. */
+export interface IngestCore {
   mappings: MappingRegistry;
   policies: PolicyTable;
   store: Store;
@@ -44,6 +42,13 @@ export interface IngestDeps {
   maxEventBytes?: number;
   /** Told what each request did, for metrics and the status stream. Its errors are ignored. */
   onReport?: (report: IngestReport) => void;
+}
+
+/** The signed-events ingest: the core, and the producers' keys and token ages it verifies. */
+export interface IngestDeps extends IngestCore {
+  keys: KeyResolver;
+  /** Checks a token's age; its jti is recorded here, in the same transaction as its events. */
+  replay: ReplayGuard;
 }
 
 /** What one request did: per-event results, the events it logged, or why it was refused whole. */
@@ -62,7 +67,7 @@ export interface IngestReport {
   refused?: CdsError;
 }
 
-function report(deps: IngestDeps, value: IngestReport): void {
+function report(deps: IngestCore, value: IngestReport): void {
   try {
     deps.onReport?.(value);
   } catch {
@@ -146,7 +151,7 @@ async function verifySigned(
  * Validates one authentic event: envelope, the key's right to speak for its source, and its payload
  * in its own schema. Returns what to log (the validated event), or parks an unknown schema.
  */
-function toLogEntry(raw: unknown, grant: KeyGrant, producer: string, deps: IngestDeps): LogEntry {
+function toLogEntry(raw: unknown, grant: KeyGrant, producer: string, deps: IngestCore): LogEntry {
   const event = parseSyncEvent(raw);
   if (!grant.sources.includes(event.source)) {
     throw new Forbidden(
@@ -202,7 +207,7 @@ export interface AuthenticRequest {
 /** The ingest path for an AuthenticRequest; the same checks, log, outbox and queue as `ingest`. */
 export async function ingestAuthentic(
   request: AuthenticRequest,
-  deps: IngestDeps,
+  deps: IngestCore,
 ): Promise<IngestOutcome> {
   try {
     return await ingestVerified(
@@ -220,7 +225,7 @@ type VerifiedRequest = Omit<AuthenticRequest, 'events'> & { raws: RawItem[] };
 
 async function ingestVerified(
   { grant, producer, raws, claim }: VerifiedRequest,
-  deps: IngestDeps,
+  deps: IngestCore,
 ): Promise<IngestOutcome> {
   const results: IngestItem[] = [];
   const entries: Array<LogEntry & { index: number }> = [];

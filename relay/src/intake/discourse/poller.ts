@@ -8,7 +8,7 @@ import {
 import { z } from 'zod';
 import type { DiscourseRest } from '../../connectors/discourse/rest.js';
 import type { Store } from '../../db/connect.js';
-import { ingestAuthentic, type IngestDeps } from '../../ingest/accept.js';
+import { ingestAuthentic, type IngestCore } from '../../ingest/accept.js';
 import type { Logger } from '../../log.js';
 import type { Db } from '../../store/common.js';
 import { DISCOURSE_WEBHOOK_GRANT } from './router.js';
@@ -47,7 +47,7 @@ export interface DiscoursePollerDeps {
   rest: DiscourseRest;
   store: Store;
   /** The same ingest path as the intake (ingestAuthentic ignores its keys and replay guard). */
-  ingest: () => IngestDeps;
+  ingest: () => IngestCore;
   lookup?: DiscourseLookup;
   discourseUrl?: string;
   /** DISCOURSE_POLL_INTERVAL. */

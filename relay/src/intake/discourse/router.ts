@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { CdsError, mapDiscourseWebhook, type DiscourseLookup, type KeyGrant } from '@cds/shared';
-import { ingestAuthentic, type IngestDeps } from '../../ingest/accept.js';
+import { ingestAuthentic, type IngestCore } from '../../ingest/accept.js';
 import { recordToken } from '../../store/seen-tokens.js';
 import { verifyDiscourseSignature } from './signature.js';
 
@@ -25,7 +25,7 @@ export const DISCOURSE_EVENT_ID_MEMORY_MS = 30 * 24 * 3_600_000;
 export interface DiscourseIntakeDeps {
   /** DISCOURSE_WEBHOOK_SECRET; without it the route answers 503. */
   secret: string | undefined;
-  ingest: () => IngestDeps;
+  ingest: () => IngestCore;
   maxBodyBytes: number;
   /** Links and Discourse REST (DESIGN.md section 3b); without them most events are skipped. */
   lookup?: DiscourseLookup;
