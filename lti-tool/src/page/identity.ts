@@ -5,7 +5,7 @@
 // https://canvas.instructure.com/doc/api/file.tools_variable_substitutions.html
 import type { IdToken } from 'ltijs';
 import { Forbidden } from '@cds/shared';
-import { globalId } from '../poller/ids.js';
+import { canvasIdOnShard } from '@cds/shared';
 
 export type PageRole = 'instructor' | 'student';
 
@@ -73,7 +73,7 @@ export function canvasIds(
     if (typeof direct === 'string' && DIGITS.test(direct)) return direct;
     const value = custom?.[local];
     if (typeof value === 'string' && DIGITS.test(value))
-      return (shard && globalId(value, BigInt(shard))) || value;
+      return (shard && canvasIdOnShard(value, BigInt(shard))) || value;
     throw new Forbidden(
       `This launch does not say which Canvas ${what} it is for: its custom field "${local}" is ${
         typeof value === 'string' ? `"${value}", not an id` : 'missing'

@@ -2,7 +2,7 @@
 // through the same mapping (mapCanvasLiveEvent) and get the same keys and payloads as the Live
 // Events path. Ids become global (poller/ids.ts). The bodies cannot be the Live Events' exactly
 // (grade_change's old_* fields, event_time): dedupe across the paths is by content (sender/fingerprint.ts).
-import { globalId } from './ids.js';
+import { canvasIdOnShard as globalId } from '@cds/shared';
 
 /** A Submission as `GET /api/v1/courses/:id/students/submissions` returns it (https://canvas.instructure.com/doc/api/submissions.html#Submission). */
 export interface RestSubmission {

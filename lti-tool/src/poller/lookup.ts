@@ -2,7 +2,7 @@
 // the ids in a Live Event are global; paths take the local id of the caller's shard.
 import type { CanvasLookup, CanvasQuizSubmission, CanvasWikiPage } from '@cds/shared';
 import type { CanvasRest } from './canvas-rest.js';
-import { localId } from './ids.js';
+import { localCanvasId as localId } from '@cds/shared';
 
 export function restCanvasLookup(rest: CanvasRest): CanvasLookup {
   return {

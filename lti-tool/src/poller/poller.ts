@@ -4,8 +4,11 @@
 // a re-read harmless), maps each change through the Live Events mapping, and writes the events and
 // the new cursor to the outbox in one transaction: a cursor never passes an event not stored.
 import {
+  canvasIdOnShard,
+  canvasShardOf,
   CdsError,
   InvalidConfig,
+  localCanvasId,
   mapCanvasLiveEvent,
   toCdsError,
   type CanvasMapOptions,
@@ -22,7 +25,6 @@ import {
   type RestSubmission,
 } from './build.js';
 import type { CanvasRest } from './canvas-rest.js';
-import { localId, shardOf } from './ids.js';
 
 export type PollStream = 'grades' | 'submissions' | 'enrollments';
 export const POLL_STREAMS: readonly PollStream[] = ['grades', 'submissions', 'enrollments'];
@@ -113,13 +115,13 @@ export function createCanvasPoller(deps: CanvasPollerDeps): CanvasPoller {
 
   function course(id: string): { global: string; local: string; shard: bigint } {
     if (!/^\d{1,20}$/.test(id)) throw new InvalidConfig(`course id "${id}" is not a Canvas id`);
-    const shard = shardOf(id) ?? (deps.shardId ? BigInt(deps.shardId) : undefined);
+    const shard = canvasShardOf(id) ?? (deps.shardId ? BigInt(deps.shardId) : undefined);
     if (shard === undefined)
       throw new InvalidConfig(
         `course ${id} is a local id: give the global id Live Events use (context_id) or set CANVAS_SHARD_ID`,
       );
-    const local = localId(id);
-    return { global: String(shard * 10_000_000_000_000n + BigInt(local)), local, shard };
+    const local = localCanvasId(id);
+    return { global: canvasIdOnShard(local, shard)!, local, shard };
   }
 
   async function since(

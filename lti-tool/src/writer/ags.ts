@@ -3,6 +3,7 @@
 // AGS: https://www.imsglobal.org/spec/lti-ags/v2p0 ; Canvas: https://canvas.instructure.com/doc/api/line_items.html ,
 // https://canvas.instructure.com/doc/api/score.html ("userId: the lti_user_id or the Canvas user_id")
 // NRPS: https://www.imsglobal.org/spec/lti-nrps/v2p0 ; Canvas: https://canvas.instructure.com/doc/api/names_and_role.html
+import { localCanvasId } from '@cds/shared';
 import type { CanvasClient } from './canvas-client.js';
 
 export const AGS_SCOPES = {
@@ -16,17 +17,6 @@ const LINE_ITEM_CONTAINER_TYPE = 'application/vnd.ims.lis.v2.lineitemcontainer+j
 const SCORE_TYPE = 'application/vnd.ims.lis.v1.score+json';
 const MEMBERSHIP_TYPE = 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json';
 const CUSTOM_CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/custom';
-
-/** Canvas global ids are shard * 10^13 + local id (Shard::IDS_PER_SHARD). */
-const IDS_PER_SHARD = 10_000_000_000_000n;
-
-/**
- * A Canvas id as API paths take it: Live Events send global ids ("21070000000000565"), the REST
- * and LTI APIs answer local ones (565); Canvas resolves both on the account's own shard.
- */
-export function localCanvasId(id: string): string {
-  return String(BigInt(id) % IDS_PER_SHARD);
-}
 
 export interface LineItemSpec {
   resourceId: string;

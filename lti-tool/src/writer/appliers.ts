@@ -2,7 +2,8 @@
 // AGS score on its line item, forum posts as one participation score per student and course.
 // Entities Canvas has no write for are refused with the reason, so the relay dead-letters them.
 import type { DeliveryItem, EntityType } from '@cds/shared';
-import { localCanvasId, type CanvasAgs } from './ags.js';
+import { localCanvasId } from '@cds/shared';
+import type { CanvasAgs } from './ags.js';
 import { CanvasRefused } from './canvas-client.js';
 import { contentEdits } from './content.js';
 import { APPLIED, parsedValue, rejected, settle } from './outcomes.js';

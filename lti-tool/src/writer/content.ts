@@ -11,7 +11,7 @@
 // https://canvas.instructure.com/doc/api/discussion_topics.html#method.discussion_topics_api.show ,
 // https://canvas.instructure.com/doc/api/discussion_topics.html#method.discussion_topics.update
 import type { ContentEditV1 } from '@cds/shared';
-import { localId } from '../poller/ids.js';
+import { localCanvasId as localId } from '@cds/shared';
 import type { Applier, ApplyContext } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
 import { parsedValue, rejected, settle } from './outcomes.js';

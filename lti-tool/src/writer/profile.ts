@@ -8,7 +8,7 @@
 // Discourse fields Canvas has nowhere to keep (website, location) are skipped, and the event's
 // outcome says so; that is not a failure.
 import { PROFILE_FIELD_OWNERS, type ProfileV1 } from '@cds/shared';
-import { localId } from '../poller/ids.js';
+import { localCanvasId as localId } from '@cds/shared';
 import type { Applier } from './appliers.js';
 import { CanvasRefused } from './canvas-client.js';
 import { parsedValue, rejected, settle } from './outcomes.js';

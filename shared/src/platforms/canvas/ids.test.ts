@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { globalCanvasId } from './ids.js';
+import { canvasIdOnShard, globalCanvasId, localCanvasId } from './ids.js';
 
 describe('Canvas ids: local to global', () => {
   it("places a local id on the reference's shard", () => {
@@ -11,5 +11,11 @@ describe('Canvas ids: local to global', () => {
     assert.equal(globalCanvasId('21080000000000007', '21070000000000001'), '21080000000000007');
     assert.equal(globalCanvasId('565', undefined), '565');
     assert.equal(globalCanvasId('565', '1'), '565', 'a local reference names no shard');
+  });
+
+  it('turns REST local ids into the global ids Live Events use, and back', () => {
+    assert.equal(canvasIdOnShard(565, 2107n), '21070000000000565');
+    assert.equal(canvasIdOnShard(-42, 2107n), null); // the automatic grader
+    assert.equal(localCanvasId('21070000000000565'), '565');
   });
 });

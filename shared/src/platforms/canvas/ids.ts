@@ -30,19 +30,49 @@ export function deterministicUuidV7(timeMs: number, seed: string): string {
   ].join('-');
 }
 
-/** Canvas's shard size: a global id is `shard * 10^13 + local id` (Switchman, canvas-lms). */
-const SHARD_SPAN = 10_000_000_000_000n;
+/**
+ * Canvas ids across shards (https://canvas.instructure.com/doc/api/file.object_ids.html): a global
+ * id is `shard * 10^13 + local id` (switchman's Shard::IDS_PER_SHARD). Live Events send global ids
+ * ("21070000000000565" = shard 2107, local 565), the REST and LTI APIs local ones for records of
+ * the caller's shard (and accept either in paths). Every entity key carries the global form.
+ */
+export const CANVAS_IDS_PER_SHARD = 10_000_000_000_000n;
+
+/** The local part of a global id ("21070000000000565" -> "565"); a local id unchanged. */
+export function localCanvasId(id: string | number): string {
+  return String(BigInt(id) % CANVAS_IDS_PER_SHARD);
+}
+
+/** The shard of a global id, or undefined for a local one. */
+export function canvasShardOf(id: string): bigint | undefined {
+  const shard = BigInt(id) / CANVAS_IDS_PER_SHARD;
+  return shard === 0n ? undefined : shard;
+}
+
+/**
+ * An id in its global form on `shard` (a global id is kept as it is); a missing, zero or negative
+ * id (Canvas's automatic grader) is null.
+ */
+export function canvasIdOnShard(
+  id: string | number | null | undefined,
+  shard: bigint,
+): string | null {
+  if (id === null || id === undefined) return null;
+  const n = BigInt(id);
+  if (n <= 0n) return null;
+  return n >= CANVAS_IDS_PER_SHARD ? String(n) : String(shard * CANVAS_IDS_PER_SHARD + n);
+}
 
 /**
  * A Canvas id in its global form, so every key names a course or user the same way whichever
- * event carried it: Live Events mostly send global ids ("21070000000000565"), but some bodies
- * (course_completed's course and user) send local ones ("565"). A local id is placed on the shard
- * of `reference`, a global id of the same account (e.g. `metadata.root_account_id`); without a
- * global reference the id is returned as it is.
+ * event carried it: Live Events mostly send global ids, but some bodies (course_completed's course
+ * and user) send local ones ("565"). A local id is placed on the shard of `reference`, a global
+ * id of the same account (e.g. `metadata.root_account_id`); without a global reference the id is
+ * returned as it is.
  */
 export function globalCanvasId(id: string, reference: string | null | undefined): string {
   const local = BigInt(id);
-  if (local >= SHARD_SPAN || !reference) return id;
-  const shard = BigInt(reference) / SHARD_SPAN;
-  return shard === 0n ? id : String(shard * SHARD_SPAN + local);
+  const shard = reference ? canvasShardOf(reference) : undefined;
+  if (local >= CANVAS_IDS_PER_SHARD || shard === undefined) return id;
+  return String(shard * CANVAS_IDS_PER_SHARD + local);
 }
