@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXTERNAL_ID_FIELDS, type ExternalIdField } from './links/discovery.js';
 import { InvalidConfig, resolvePolicies, type PolicyTable } from '@cds/shared';
 import { connectionUrlSchema } from './settings/connections.js';
 
@@ -89,12 +90,33 @@ const envSchema = z.object({
   DISCOURSE_API_USERNAME: z.string().min(1).default('system'),
   // How often the worker reads Discourse's latest posts back to catch webhooks it dropped.
   DISCOURSE_POLL_INTERVAL: durationSchema.default(300_000),
+  // Which Canvas identifier a Discourse account's external_id holds (DiscourseConnect / SSO).
   DISCOURSE_EXTERNAL_ID: z
-    .enum(['canvas_user_id'], {
-      error:
-        'must be canvas_user_id (the Canvas id your identity provider gives Discourse as external_id); SIS ids need the links issue',
+    .enum(EXTERNAL_ID_FIELDS, {
+      error: `must be one of ${EXTERNAL_ID_FIELDS.join(', ')}: the Canvas identifier your identity provider gives Discourse as external_id (none: do not match external ids)`,
     })
     .default('canvas_user_id'),
+  // Link a Canvas user to the one active Discourse account with their e-mail (opt-in).
+  LINK_BY_EMAIL: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  // Existing Discourse categories an instructor may pick for a course (ids, comma-separated).
+  LINK_ALLOWED_CATEGORIES: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().regex(/^\d{1,12}$/, 'must be Discourse category ids, comma-separated')),
+    )
+    .transform((ids) => ids.map(Number)),
+  // How often deliveries waiting for a link look for it again (a new external id or e-mail).
+  LINK_RECHECK_INTERVAL: durationSchema.default(900_000),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -164,8 +186,14 @@ export interface RelayConfig {
   discourseApiUsername: string;
   /** DISCOURSE_POLL_INTERVAL: the reconciliation poller's period (with discourseUrl and an API key). */
   discoursePollIntervalMs: number;
-  /** What a Discourse user's external_id holds for the connector to find a Canvas user. */
-  discourseExternalId: 'canvas_user_id';
+  /** Which Canvas identifier a Discourse user's external_id holds, to link users automatically. */
+  discourseExternalId: ExternalIdField;
+  /** Link on a verified e-mail that exactly one Discourse account has. */
+  linkByEmail: boolean;
+  /** Existing Discourse categories an instructor may pick for a course. */
+  linkAllowedCategories: number[];
+  /** How often waiting deliveries look for their link again. */
+  linkRecheckIntervalMs: number;
   maxBodyBytes: number;
   maxBatchEvents: number;
   /** Largest single event (its JSON) accepted; a larger one is rejected alone. */
@@ -218,6 +246,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     discourseApiUsername: e.DISCOURSE_API_USERNAME,
     discoursePollIntervalMs: e.DISCOURSE_POLL_INTERVAL,
     discourseExternalId: e.DISCOURSE_EXTERNAL_ID,
+    linkByEmail: e.LINK_BY_EMAIL,
+    linkAllowedCategories: e.LINK_ALLOWED_CATEGORIES,
+    linkRecheckIntervalMs: e.LINK_RECHECK_INTERVAL,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,
     maxEventBytes: e.MAX_EVENT_BYTES,

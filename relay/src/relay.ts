@@ -15,6 +15,13 @@ import type { Connector } from './connectors/connector.js';
 import { DiscourseConnector } from './connectors/discourse/connector.js';
 import { DiscourseRest } from './connectors/discourse/rest.js';
 import { WebhookConnector } from './connectors/webhook/connector.js';
+import { UserDiscovery } from './links/discovery.js';
+import { linkedDiscourseLookup } from './links/discourse-lookup.js';
+import { ForumSetup } from './links/forum-setup.js';
+import { canvasSideNeeds } from './links/needs.js';
+import { LinkResolver } from './links/resolver.js';
+import { SelfServiceLinks } from './links/self-service.js';
+import { LinkService } from './links/service.js';
 import { openStore, type Store } from './db/connect.js';
 import { buildApp } from './http/app.js';
 import { startDiscoursePoller, type DiscoursePoller } from './intake/discourse/poller.js';
@@ -64,8 +71,8 @@ export interface RelayOptions {
   /** Heartbeat comments on the status stream (tests shorten it). @defaultValue 15_000 */
   streamHeartbeatMs?: number;
   /**
-   * What Discourse webhooks do not say (course and user links, first posts, badges). Until the
-   * relay has link tables, a webhook whose event needs one is answered `{skipped}`.
+   * What Discourse webhooks do not say (course and user links, first posts, badges).
+   * @defaultValue the relay's link tables (links/discourse-lookup.ts)
    */
   discourseLookup?: DiscourseLookup;
 }
@@ -115,6 +122,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const mappings = options.mappings ?? defaultMappings();
   const { signer, publicJwk } = await loadRelaySigner(config.relayKey);
   const bus = new StatusBus({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+  const links = new LinkService(store, queues);
+  // The relay's own Discourse REST client: course forums, automatic user links, the poller.
+  const discourseRest =
+    config.discourseUrl && config.discourseApiKey
+      ? new DiscourseRest({
+          url: config.discourseUrl,
+          apiKey: config.discourseApiKey,
+          apiUsername: config.discourseApiUsername,
+          timeoutMs: options.webhookTimeoutMs,
+        })
+      : undefined;
+  const discourseLookup = options.discourseLookup ?? linkedDiscourseLookup(store.db);
   // Filled in once the workers exist (worker roles); the web role has no breakers to show.
   let breakers: BreakerStates | undefined;
   const baseConnectors: Connector[] = [
@@ -134,6 +153,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             name: CANVAS_CONNECTOR,
             side: 'canvas',
             url: config.canvasDeliveryUrl,
+            // Forum posts count for the author's Canvas user in the category's course.
+            needs: canvasSideNeeds,
             signer,
             timeoutMs: options.webhookTimeoutMs,
           }),
@@ -195,6 +216,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       queues,
       logger,
       retry,
+      links: new LinkResolver({
+        db: store.db,
+        service: links,
+        discovery:
+          discourseRest &&
+          new UserDiscovery(store.db, {
+            rest: discourseRest,
+            externalId: config.discourseExternalId,
+            byEmail: config.linkByEmail,
+          }),
+      }),
       concurrency: config.workerConcurrency,
       targetRateLimit: config.targetRateLimit,
       breaker: options.breaker,
@@ -221,17 +253,23 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       () => sweeper.stop(),
       () => workers.close(),
     );
-    if (config.discourseUrl && config.discourseApiKey) {
+    // Deliveries waiting for a link look again now and then: an account may have appeared.
+    const recheck = setInterval(() => {
+      links
+        .recheck(Date.now() - config.linkRecheckIntervalMs)
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'rechecking deliveries that wait for links failed'),
+        );
+    }, config.linkRecheckIntervalMs);
+    recheck.unref();
+    closers.push(() => clearInterval(recheck));
+    if (config.discourseUrl && discourseRest) {
       const poller = startDiscoursePoller({
-        rest: new DiscourseRest({
-          url: config.discourseUrl,
-          apiKey: config.discourseApiKey,
-          apiUsername: config.discourseApiUsername,
-        }),
+        rest: discourseRest,
         store,
         // Its events come from Discourse's REST API under the intake's grant: no JWS to verify.
         ingest: logAndQueue,
-        lookup: options.discourseLookup,
+        lookup: discourseLookup,
         discourseUrl: config.discourseUrl,
         intervalMs: config.discoursePollIntervalMs,
         logger,
@@ -289,7 +327,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           secret: config.discourseWebhookSecret,
           ingest: ingestDeps,
           maxBodyBytes: config.maxBodyBytes,
-          lookup: options.discourseLookup,
+          lookup: discourseLookup,
           discourseUrl: config.discourseUrl,
         }),
         statusRouter({
@@ -303,6 +341,19 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           queues,
           breakers: () => breakers?.(),
           heartbeatMs: options.streamHeartbeatMs,
+          links: {
+            store,
+            service: links,
+            setup: discourseRest && new ForumSetup(discourseRest, config.linkAllowedCategories),
+            selfService:
+              config.discourseUrl === undefined
+                ? undefined
+                : new SelfServiceLinks({
+                    store,
+                    service: links,
+                    discourseUrl: config.discourseUrl,
+                  }),
+          },
         }),
         metricsRouter(metrics, adminAuth),
       ],

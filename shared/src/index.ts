@@ -19,6 +19,7 @@ export * from './policies/decide.js';
 export * from './mappings/registry.js';
 export * from './events/examples.js';
 export * from './audit/merkle.js';
+export * from './links/links.js';
 export * from './delivery/format.js';
 export * from './delivery/sign.js';
 export * from './delivery/verify.js';

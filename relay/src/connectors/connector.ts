@@ -1,4 +1,5 @@
 import type { Delivery, DeliveryItem, DeliveryOutcome, Side } from '@cds/shared';
+import type { LinkNeed } from '../links/needs.js';
 
 // The delivery format and target errors are the contract with every receiver: they live in
 // @cds/shared (delivery/), re-exported here for the connectors.
@@ -33,6 +34,12 @@ export interface Connector {
   readonly side?: Side;
   /** Canonical items to what this target needs. */
   readonly mapping: OutboundMapping<unknown>;
+  /**
+   * The course and user links an item needs here (DESIGN.md section 3b): the relay sends it with
+   * them resolved (`item.links`), or holds it as `pending: ... not linked` until they exist.
+   * @defaultValue none: every item goes as it is
+   */
+  needs?(item: DeliveryItem): LinkNeed[];
   /**
    * Sends a delivery; the target applies a delivery id once, however often it is sent. Resolves
    * with the events the target refused for good (each dead-lettered alone with its reason), or

@@ -149,6 +149,65 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .execute();
     },
   },
+  // Links (DESIGN.md section 3b): courses to categories and groups, Canvas users to Discourse
+  // accounts, what the relay knows of each Canvas user to find their account, the deliveries
+  // that wait for a link, and the one-use requests of the self-service User API key flow.
+  '0005_links': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('course_links')
+        .addColumn('course_id', 'text', (c) => c.primaryKey())
+        .addColumn('category_id', 'bigint', (c) => c.notNull().unique())
+        .addColumn('category_name', 'text', (c) => c.notNull())
+        .addColumn('group_id', 'bigint', (c) => c.notNull())
+        .addColumn('group_name', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('made_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('user_links')
+        .addColumn('canvas_user_id', 'text', (c) => c.primaryKey())
+        .addColumn('discourse_user_id', 'bigint', (c) => c.notNull().unique())
+        .addColumn('discourse_username', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('made_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('canvas_identities')
+        .addColumn('canvas_user_id', 'text', (c) => c.primaryKey())
+        .addColumn('lti_sub', 'text')
+        .addColumn('sis_user_id', 'text')
+        .addColumn('login_id', 'text')
+        .addColumn('email', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('link_waits')
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('need', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('link_waits_pk', ['event_id', 'target'])
+        .execute();
+      await db.schema
+        .createIndex('link_waits_need_idx')
+        .on('link_waits')
+        .columns(['need', 'received_at'])
+        .execute();
+      await db.schema
+        .createTable('link_requests')
+        .addColumn('nonce', 'text', (c) => c.primaryKey())
+        .addColumn('canvas_user_id', 'text', (c) => c.notNull())
+        .addColumn('course_id', 'text', (c) => c.notNull())
+        .addColumn('private_key', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 /**

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { EntityType, Source, Tier } from '@cds/shared';
+import type { CourseLinkMethod, EntityType, Source, Tier, UserLinkMethod } from '@cds/shared';
 
 /**
  * The relay's tables, the same on SQLite and PostgreSQL. Times are epoch milliseconds (bigint);
@@ -14,6 +14,11 @@ export interface Database {
   audit: AuditTable;
   audit_head: AuditHeadTable;
   seen_tokens: SeenTokensTable;
+  course_links: CourseLinksTable;
+  user_links: UserLinksTable;
+  canvas_identities: CanvasIdentitiesTable;
+  link_waits: LinkWaitsTable;
+  link_requests: LinkRequestsTable;
 }
 
 /** Where an event is in its life: the log is the outbox, so every accepted event has a row. */
@@ -25,6 +30,7 @@ export const EVENT_STATES = [
   'overridden', // lost to the source of truth in a concurrent edit
   'conflict', // waits for a person in the conflict queue
   'parked', // unknown schema version: kept until a mapping exists, then replayable
+  'waiting', // a target needs a course or user link that does not exist yet: sent once it does
   'dead', // failed beyond the retry budget: in dead_letters
 ] as const;
 export type EventState = (typeof EVENT_STATES)[number];
@@ -87,7 +93,8 @@ export interface DeliveriesTable {
   /** The Idempotency-Key: the event id, or the background batch id; the same on every retry. */
   delivery_id: string;
   tier: Tier;
-  status: 'pending' | 'delivered' | 'dead';
+  /** 'waiting': held until a link it needs exists (link_waits says which). */
+  status: 'pending' | 'waiting' | 'delivered' | 'dead';
   attempts: number;
   last_error: string | null;
   /** When its first counted attempt (or its replay's) began: its retry window runs from here. */
@@ -132,5 +139,59 @@ export interface AuditHeadTable {
  * outage never opens a replay window. */
 export interface SeenTokensTable {
   jti: string;
+  expires_at: number;
+}
+
+/** A Canvas course's Discourse category and group (DESIGN.md section 3b). */
+export interface CourseLinksTable {
+  course_id: string;
+  category_id: number;
+  category_name: string;
+  group_id: number;
+  group_name: string;
+  method: CourseLinkMethod;
+  made_by: string;
+  created_at: number;
+}
+
+/** A Canvas user's Discourse account; one Discourse account is one Canvas user's at most. */
+export interface UserLinksTable {
+  canvas_user_id: string;
+  discourse_user_id: number;
+  discourse_username: string;
+  method: UserLinkMethod;
+  made_by: string;
+  created_at: number;
+}
+
+/** What the relay was told of a Canvas user (by LTI launches) to find their Discourse account. */
+export interface CanvasIdentitiesTable {
+  canvas_user_id: string;
+  lti_sub: string | null;
+  sis_user_id: string | null;
+  login_id: string | null;
+  email: string | null;
+  updated_at: number;
+}
+
+/** A delivery held until a link exists: `need` names it (`course:<id>`, `user:<id>`...). */
+export interface LinkWaitsTable {
+  event_id: string;
+  target: string;
+  need: string;
+  /** In words, e.g. `pending: user not linked (no Discourse account has external_id "s-1")`. */
+  reason: string;
+  /** The event's arrival: waiting deliveries are released in this order. */
+  received_at: number;
+  since: number;
+}
+
+/** A self-service link in progress: the User API key request's nonce and its one-use RSA key. */
+export interface LinkRequestsTable {
+  nonce: string;
+  canvas_user_id: string;
+  course_id: string;
+  /** PKCS#8 PEM; the row is deleted when the flow completes or expires. */
+  private_key: string;
   expires_at: number;
 }

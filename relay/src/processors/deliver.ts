@@ -3,29 +3,37 @@ import { appendAudit } from '../audit/chain.js';
 import type { Store } from '../db/connect.js';
 import { writeTransaction, type Tx } from '../db/transaction.js';
 import type { Connector, DeliveryItem } from '../connectors/connector.js';
+import type { LinkResolver, WaitingItem } from '../links/resolver.js';
 import type { DeliverJob } from '../queue/queues.js';
 import { afterFailure, type RetryPolicy, type RetryVerdict } from '../queue/retry.js';
 import { markLettersDelivered, openDeadLetters } from '../store/dead-letters.js';
 import {
   markDeliveriesDead,
+  markDeliveriesWaiting,
   markDelivered,
   pendingEventIds,
   recordFailedAttempt,
 } from '../store/deliveries.js';
 import { getEvents, markApplied, setEventState } from '../store/events.js';
+import { addWaits } from '../store/links.js';
 import { resolvedValues } from '../store/sync-state.js';
 
 export interface DeliverDeps {
   store: Store;
   policies: PolicyTable;
   retry: RetryPolicy;
+  /** Resolves the links a connector's items need. */
+  links: LinkResolver;
 }
 
 /**
  * Each item carries the value now resolved for its key, not the event's own payload: deliveries of
  * one key that overtake each other still leave the target with the newest value.
  */
-async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<DeliveryItem[]> {
+async function itemsFor(
+  deps: DeliverDeps,
+  eventIds: string[],
+): Promise<Array<DeliveryItem & { receivedAt: number }>> {
   const events = await getEvents(deps.store.db, eventIds);
   const valueOf = await resolvedValues(
     deps.store.db,
@@ -39,6 +47,7 @@ async function itemsFor(deps: DeliverDeps, eventIds: string[]): Promise<Delivery
     key: e.key,
     op: e.event.op,
     value: valueOf.get(e.key) ?? null,
+    receivedAt: Number(e.received_at),
   }));
 }
 
@@ -53,23 +62,38 @@ export async function deliverToTarget(
   deps: DeliverDeps,
   connector: Connector,
   job: DeliverJob,
-): Promise<{ delivered: number; applied: string[]; refused: ReadonlyMap<string, string> }> {
+): Promise<{
+  delivered: number;
+  applied: string[];
+  refused: ReadonlyMap<string, string>;
+  waiting: readonly WaitingItem[];
+}> {
   const pending = await pendingEventIds(deps.store.db, connector.name, job.eventIds);
-  if (pending.length === 0) return { delivered: 0, applied: [], refused: new Map() };
-  const outcome = await connector.deliver({
-    id: job.deliveryId,
-    tier: job.tier,
-    eventIds: pending,
-    items: await itemsFor(deps, pending),
-  });
+  if (pending.length === 0) return { delivered: 0, applied: [], refused: new Map(), waiting: [] };
+  const loaded = await itemsFor(deps, pending);
+  const receivedAt = new Map(loaded.map(({ eventId, receivedAt }) => [eventId, receivedAt]));
+  const items = loaded.map(({ receivedAt: _, ...item }) => item);
+  const { ready, waiting } = connector.needs
+    ? await deps.links.resolve(items, (item) => connector.needs!(item))
+    : { ready: items, waiting: [] };
+  const outcome =
+    ready.length === 0
+      ? undefined
+      : await connector.deliver({
+          id: job.deliveryId,
+          tier: job.tier,
+          eventIds: ready.map((item) => item.eventId),
+          items: ready,
+        });
   const refused = outcome?.refused ?? new Map<string, string>();
-  const taken = pending.filter((id) => !refused.has(id));
+  const taken = ready.map((item) => item.eventId).filter((id) => !refused.has(id));
   const applied = await writeTransaction(deps.store, async (trx) => {
     const now = Date.now();
     const done = await markDelivered(trx, connector.name, taken, now);
     await markApplied(trx, done, now);
     await markLettersDelivered(trx, connector.name, taken, now);
     if (refused.size > 0) await deadLetterRefused(trx, connector.name, refused, now);
+    if (waiting.length > 0) await holdForLinks(trx, connector.name, waiting, receivedAt, now);
     await appendAudit(trx, [
       {
         actor: 'worker',
@@ -79,12 +103,39 @@ export async function deliverToTarget(
           target: connector.name,
           eventIds: taken,
           ...(refused.size > 0 ? { refused: Object.fromEntries(refused) } : {}),
+          ...(waiting.length > 0
+            ? { waiting: Object.fromEntries(waiting.map((w) => [w.item.eventId, w.reason])) }
+            : {}),
         },
       },
     ]);
     return done;
   });
-  return { delivered: taken.length, applied, refused };
+  return { delivered: taken.length, applied, refused, waiting };
+}
+
+/** Items whose links do not exist yet: held, each saying which link it waits for. */
+async function holdForLinks(
+  trx: Tx,
+  target: string,
+  waiting: readonly WaitingItem[],
+  receivedAt: ReadonlyMap<string, number>,
+  now: number,
+): Promise<void> {
+  const reasons = new Map(waiting.map((w) => [w.item.eventId, w.reason]));
+  await markDeliveriesWaiting(trx, target, [...reasons.keys()], (id) => reasons.get(id)!, now);
+  await addWaits(
+    trx,
+    waiting.map((w) => ({
+      eventId: w.item.eventId,
+      target,
+      need: w.need,
+      reason: w.reason,
+      receivedAt: receivedAt.get(w.item.eventId) ?? now,
+    })),
+    now,
+  );
+  for (const w of waiting) await setEventState(trx, [w.item.eventId], 'waiting', w.reason, now);
 }
 
 /** Events a target refused for good in an otherwise taken delivery: dead, each with its reason. */

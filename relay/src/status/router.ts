@@ -8,6 +8,7 @@ import type { StatusBus, StatusMessage } from './bus.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { statusActionsRouter, type StatusActionsDeps } from './actions.js';
 import { courseStatus } from './course.js';
+import { courseLinksView, linksRouter, type LinksRouterDeps } from '../links/router.js';
 import { entityStatus, eventStatus, statusSummary, type SummaryOptions } from './queries.js';
 import {
   coursePatterns,
@@ -30,6 +31,8 @@ export interface StatusRouterDeps
    * with its bearer token; no cookies). None: no cross-origin access. @defaultValue []
    */
   corsOrigins?: readonly string[];
+  /** The links API and the course's links in its status (links/router.ts). @defaultValue none */
+  links?: LinksRouterDeps;
   /** Comment lines that keep idle streams open through proxies. @defaultValue 15_000 */
   heartbeatMs?: number;
   /** How soon a browser's EventSource reconnects, sent as `retry:`. @defaultValue 3_000 */
@@ -76,7 +79,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
       '/v1/status',
       cors({
         origin: [...deps.corsOrigins],
-        methods: ['GET', 'POST'],
+        methods: ['GET', 'POST', 'PUT', 'DELETE'],
         allowedHeaders: ['Authorization', 'Content-Type'],
         maxAge: 600,
       }),
@@ -115,8 +118,14 @@ export function statusRouter(deps: StatusRouterDeps): Router {
     const principal = principalOf(res.locals);
     requireCourse(principal, course);
     const patterns = keyPatternsOf(principal) ?? coursePatterns(course);
-    res.json(await courseStatus(db, course, patterns, { limit }));
+    const [status, links] = await Promise.all([
+      courseStatus(db, course, patterns, { limit }),
+      deps.links && courseLinksView(deps.links.store, course, principal, patterns),
+    ]);
+    res.json({ ...status, ...(links && { links }) });
   });
+
+  if (deps.links) router.use(linksRouter(deps.links));
 
   // Actions queue work: only where the relay has its queues (every web process does).
   if (deps.queues)

@@ -276,3 +276,64 @@ export async function pendingByTarget(
     failing: Number(r.failing),
   }));
 }
+
+/** The target's pending deliveries of these events wait for a link (link_waits says which). */
+export async function markDeliveriesWaiting(
+  trx: Tx,
+  target: string,
+  eventIds: readonly string[],
+  reasonOf: (eventId: string) => string,
+  now = Date.now(),
+): Promise<void> {
+  for (const eventId of eventIds)
+    await trx
+      .updateTable('deliveries')
+      .set({ status: 'waiting', last_error: reasonOf(eventId), updated_at: now })
+      .where('target', '=', target)
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'pending')
+      .execute();
+}
+
+/**
+ * Waiting deliveries of these events back to pending under the delivery id `idFor(tier)` gives,
+ * with a fresh retry window; returns those reopened, in the order given.
+ */
+export async function reopenWaitingDeliveries(
+  trx: Tx,
+  target: string,
+  eventIds: readonly string[],
+  idFor: (tier: DeliveriesTable['tier']) => string,
+  now = Date.now(),
+): Promise<Array<{ eventId: string; tier: DeliveriesTable['tier'] }>> {
+  const rows = new Map<string, DeliveriesTable['tier']>();
+  for (const chunk of chunks(eventIds)) {
+    const found = await trx
+      .selectFrom('deliveries')
+      .select(['event_id', 'tier'])
+      .where('target', '=', target)
+      .where('status', '=', 'waiting')
+      .where('event_id', 'in', chunk)
+      .execute();
+    for (const r of found) rows.set(r.event_id, r.tier);
+  }
+  const reopened = eventIds.flatMap((id) => {
+    const tier = rows.get(id);
+    return tier ? [{ eventId: id, tier }] : [];
+  });
+  for (const { eventId, tier } of reopened)
+    await trx
+      .updateTable('deliveries')
+      .set({
+        status: 'pending',
+        delivery_id: idFor(tier),
+        attempts: 0,
+        last_error: null,
+        first_attempt_at: null,
+        updated_at: now,
+      })
+      .where('target', '=', target)
+      .where('event_id', '=', eventId)
+      .execute();
+  return reopened;
+}

@@ -8,6 +8,7 @@ import { CircuitBreaker, type BreakerOptions } from '../connectors/breaker.js';
 import { isTargetError, type Connector } from '../connectors/connector.js';
 import type { Logger } from '../log.js';
 import { decideEvents, type DecideOutcome } from '../processors/decide.js';
+import type { LinkResolver } from '../links/resolver.js';
 import { deliverToTarget, recordDeliveryFailure } from '../processors/deliver.js';
 import {
   QUEUE_NAMES,
@@ -32,6 +33,8 @@ export interface WorkerDeps {
   queues: RelayQueues;
   logger: Logger;
   retry: RetryPolicy;
+  /** Resolves the course and user links deliveries need (DESIGN.md section 3b). */
+  links: LinkResolver;
   /** @defaultValue 16 */
   concurrency?: number;
   /** High-tier deliveries per second per target. @defaultValue 20 */
@@ -215,9 +218,21 @@ export class RelayWorkers {
     }
     const startedAt = Date.now();
     try {
-      const { delivered, applied, refused } = await deliverToTarget(deps, connector, job.data);
+      const { delivered, applied, refused, waiting } = await deliverToTarget(
+        deps,
+        connector,
+        job.data,
+      );
       breaker.recordSuccess();
       for (const id of applied) deps.onChange?.({ type: 'event', id, state: 'applied' });
+      for (const { item, reason } of waiting)
+        deps.onChange?.({
+          type: 'event',
+          id: item.eventId,
+          key: item.key,
+          state: 'waiting',
+          reason,
+        });
       for (const [id, reason] of refused)
         deps.onChange?.({ type: 'event', id, state: 'dead', reason: `refused: ${reason}` });
       return delivered;

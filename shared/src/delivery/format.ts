@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENTITY_TYPES, SOURCES } from '../events/entity.js';
 import { TIERS } from '../policies/table.js';
+import { itemLinksSchema } from '../links/links.js';
 
 /** JWS `typ` of a delivery: never confused with an event or batch token. */
 export const DELIVERY_TOKEN_TYPE = 'cds-delivery+jwt';
@@ -17,6 +18,8 @@ export const deliveryItemSchema = z.object({
   op: z.enum(['upsert', 'delete']),
   /** The value now resolved for the key (null when deleted), not the event's own payload. */
   value: z.record(z.string(), z.unknown()).nullable(),
+  /** The course and user links the item needs, as the relay resolved them (DESIGN.md 3b). */
+  links: itemLinksSchema.optional(),
 });
 export type DeliveryItem = z.infer<typeof deliveryItemSchema>;
 

@@ -1,4 +1,5 @@
-import type { DeliveryOutcome, Side } from '@cds/shared';
+import type { DeliveryItem, DeliveryOutcome, ItemLinks, Side } from '@cds/shared';
+import type { LinkNeed } from '../../links/needs.js';
 import type { Connector, Delivery, OutboundMapping } from '../connector.js';
 import {
   SYNC_STATE_FIELD,
@@ -13,30 +14,17 @@ import {
   type Trace,
 } from './rest.js';
 
-/** Which Canvas id a Discourse user's `external_id` holds (DESIGN.md section 3b). */
-export type ExternalIdOf = (
-  canvasUserId: string,
-) => Promise<string | undefined> | string | undefined;
-
 export interface DiscourseConnectorOptions extends DiscourseRestOptions {
   /** @defaultValue 'discourse' */
   name?: string;
-  /**
-   * The Discourse `external_id` (DiscourseConnect / identity provider) of a Canvas user.
-   * @defaultValue the Canvas user id itself
-   */
-  externalIdOf?: ExternalIdOf;
-  /** How long a resolved user or a found badge/group id is remembered. @defaultValue 300_000 */
+  /** How long a found badge id is remembered. @defaultValue 300_000 */
   cacheMs?: number;
 }
-
-/** The refusal of an event whose Canvas user has no Discourse account with that external id. */
-export const USER_NOT_LINKED = 'user not linked';
 
 /** Discourse's default max_username_length, which group names share (UsernameValidator). */
 const MAX_GROUP_NAME = 20;
 
-/** The course's group: `course-<id>`, or `c-<id>` when a long (sharded) id would not fit. */
+/** A new course group's name: `course-<id>`, or `c-<id>` when a long (sharded) id would not fit. */
 export function courseGroupName(courseId: string): string {
   const name = `course-${courseId}`;
   return name.length <= MAX_GROUP_NAME ? name : `c-${courseId}`;
@@ -76,19 +64,22 @@ export class DiscourseConnector implements Connector {
   readonly side: Side = 'discourse';
   readonly mapping: OutboundMapping<DiscourseWrite> = discourseMapping;
   private readonly rest: DiscourseRest;
-  private readonly externalIdOf: ExternalIdOf;
-  private readonly users: Cache<string>;
   private readonly badges: Cache<number>;
-  private readonly groups: Cache<number>;
 
   constructor(options: DiscourseConnectorOptions) {
     this.name = options.name ?? 'discourse';
     this.rest = new DiscourseRest({ ...options, name: this.name });
-    this.externalIdOf = options.externalIdOf ?? ((id) => id);
-    const ms = options.cacheMs ?? 300_000;
-    this.users = new Cache(ms);
-    this.badges = new Cache(ms);
-    this.groups = new Cache(ms);
+    this.badges = new Cache(options.cacheMs ?? 300_000);
+  }
+
+  /** Every write names a Canvas user (their Discourse account); memberships also a course group. */
+  needs(item: DeliveryItem): LinkNeed[] {
+    const write = this.mapping.toTarget(item);
+    if (write.kind === 'none' || write.kind === 'refuse') return [];
+    const user: LinkNeed = { kind: 'user', canvasUserId: write.user };
+    return write.kind === 'membership'
+      ? [{ kind: 'course', courseId: write.course.id }, user]
+      : [user];
   }
 
   /** Applies the items in order; one refused item does not stop the others, a TargetError does. */
@@ -98,7 +89,7 @@ export class DiscourseConnector implements Connector {
       if (refused.has(item.eventId)) continue;
       const trace = { deliveryId: delivery.id, eventId: item.eventId };
       try {
-        await this.apply(this.mapping.toTarget(item), trace);
+        await this.apply(this.mapping.toTarget(item), item.links ?? {}, trace);
       } catch (error) {
         if (error instanceof Refused) refused.set(item.eventId, error.message);
         else if (isDiscourseRefusal(error)) refused.set(item.eventId, error.errors);
@@ -108,22 +99,27 @@ export class DiscourseConnector implements Connector {
     return { refused };
   }
 
-  private async apply(write: DiscourseWrite, trace: Trace): Promise<void> {
+  private async apply(write: DiscourseWrite, links: ItemLinks, trace: Trace): Promise<void> {
     switch (write.kind) {
       case 'none':
         return;
       case 'refuse':
         throw new Refused(write.reason);
       case 'badge':
-        return this.badge(await this.username(write.user), write.badge, write.granted, trace);
+        return this.badge(username(links, write.user), write.badge, write.granted, trace);
       case 'membership':
-        return this.membership(await this.username(write.user), write.course, write.member, trace);
+        return this.membership(
+          username(links, write.user),
+          group(links, write.course.id),
+          write.member,
+          trace,
+        );
       case 'sync_state':
         // https://docs.discourse.org/#tag/Users/operation/updateUser: custom fields the plugin
         // registers (register_editable_user_custom_field, staff_only) are taken from an admin.
         await this.rest.request(
           'PUT',
-          `/u/${encodeURIComponent(await this.username(write.user))}.json`,
+          `/u/${encodeURIComponent(username(links, write.user))}.json`,
           { custom_fields: { [SYNC_STATE_FIELD]: JSON.stringify(write.state) } },
           trace,
         );
@@ -131,34 +127,12 @@ export class DiscourseConnector implements Connector {
       case 'name':
         await this.rest.request(
           'PUT',
-          `/u/${encodeURIComponent(await this.username(write.user))}.json`,
+          `/u/${encodeURIComponent(username(links, write.user))}.json`,
           { name: write.name },
           trace,
         );
         return;
     }
-  }
-
-  /**
-   * The Discourse username of a Canvas user, by external id
-   * (https://docs.discourse.org/#tag/Users/operation/getUserExternalId). None: refused.
-   */
-  private async username(canvasUserId: string): Promise<string> {
-    const external = await this.externalIdOf(canvasUserId);
-    if (!external) throw new Refused(USER_NOT_LINKED);
-    const cached = this.users.get(external);
-    if (cached) return cached;
-    let body: unknown;
-    try {
-      body = await this.rest.request('GET', `/u/by-external/${encodeURIComponent(external)}.json`);
-    } catch (error) {
-      if (isDiscourseRefusal(error) && error.status === 404) throw new Refused(USER_NOT_LINKED);
-      throw error;
-    }
-    const username = (body as { user?: { username?: unknown } }).user?.username;
-    if (typeof username !== 'string') throw new Refused(USER_NOT_LINKED);
-    this.users.set(external, username);
-    return username;
   }
 
   /**
@@ -248,71 +222,40 @@ export class DiscourseConnector implements Connector {
   }
 
   /**
-   * Adds the user to (or removes them from) the course's group, creating the group once.
+   * Adds the user to (or removes them from) the course's group (the course link's).
    * https://docs.discourse.org/#tag/Groups/operation/addGroupMembers and removeGroupMembers
    */
   private async membership(
     username: string,
-    course: { id: string; name?: string },
+    groupId: number,
     member: boolean,
     trace: Trace,
   ): Promise<void> {
-    const groupId = await this.groupId(course, member, trace);
-    if (groupId === undefined) return; // no group: nobody to remove
     const path = `/groups/${groupId}/members.json`;
     try {
       await this.rest.request(member ? 'PUT' : 'DELETE', path, { usernames: username }, trace);
     } catch (error) {
       // GroupsController#add_members answers 422 when everyone named is already a member.
       if (member && isDiscourseRefusal(error) && /already a member/i.test(error.errors)) return;
-      if (isDiscourseRefusal(error) && error.status === 404) this.groups.delete(course.id);
+      if (isDiscourseRefusal(error) && error.status === 404)
+        throw new Refused(
+          `the course's group ${groupId} is not in Discourse any more: link the course again`,
+        );
       throw error;
     }
   }
+}
 
-  /** https://docs.discourse.org/#tag/Groups/operation/getGroup, then createGroup when missing. */
-  private async groupId(
-    course: { id: string; name?: string },
-    create: boolean,
-    trace: Trace,
-  ): Promise<number | undefined> {
-    const cached = this.groups.get(course.id);
-    if (cached !== undefined) return cached;
-    const name = courseGroupName(course.id);
-    const found = await this.findGroup(name);
-    if (found !== undefined || !create) {
-      if (found !== undefined) this.groups.set(course.id, found);
-      return found;
-    }
-    try {
-      const created = (await this.rest.request(
-        'POST',
-        '/admin/groups.json',
-        { group: { name, full_name: course.name ?? `Canvas course ${course.id}` } },
-        trace,
-      )) as { basic_group?: { id?: unknown } };
-      if (typeof created.basic_group?.id === 'number') {
-        this.groups.set(course.id, created.basic_group.id);
-        return created.basic_group.id;
-      }
-    } catch (error) {
-      if (!(isDiscourseRefusal(error) && error.status === 422)) throw error;
-    }
-    const again = await this.findGroup(name);
-    if (again === undefined) throw new Refused(`the group "${name}" could not be created`);
-    this.groups.set(course.id, again);
-    return again;
-  }
+/** The Discourse account the relay linked to this Canvas user (`needs` made sure it exists). */
+function username(links: ItemLinks, canvasUserId: string): string {
+  if (links.user?.canvas_user_id !== canvasUserId)
+    throw new Refused(`Canvas user ${canvasUserId} is not linked to a Discourse account`);
+  return links.user.discourse_username;
+}
 
-  private async findGroup(name: string): Promise<number | undefined> {
-    try {
-      const body = (await this.rest.request('GET', `/groups/${encodeURIComponent(name)}.json`)) as {
-        group?: { id?: unknown };
-      };
-      return typeof body.group?.id === 'number' ? body.group.id : undefined;
-    } catch (error) {
-      if (isDiscourseRefusal(error) && error.status === 404) return undefined;
-      throw error;
-    }
-  }
+/** The group of the course's link. */
+function group(links: ItemLinks, courseId: string): number {
+  if (links.course?.course_id !== courseId)
+    throw new Refused(`Canvas course ${courseId} is not linked to a Discourse group`);
+  return links.course.group_id;
 }

@@ -13,6 +13,7 @@ import {
   type DeliveryItem,
   type OutboundMapping,
 } from '../connector.js';
+import type { LinkNeed } from '../../links/needs.js';
 import { webhookMapping } from './mapping.js';
 
 export interface WebhookOptions {
@@ -27,6 +28,8 @@ export interface WebhookOptions {
   signer: Signer;
   /** Per request. @defaultValue 10_000 */
   timeoutMs?: number;
+  /** The links the receiver needs with each item (connector.ts `needs`). @defaultValue none */
+  needs?: (item: DeliveryItem) => LinkNeed[];
 }
 
 /**
@@ -45,7 +48,10 @@ export class WebhookConnector implements Connector {
     this.name = options.name;
     this.side = options.side;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (options.needs) this.needs = options.needs;
   }
+
+  needs?: (item: DeliveryItem) => LinkNeed[];
 
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
     const jws = await signDelivery(

@@ -1,0 +1,283 @@
+import type { CourseLink, UserLink } from '@cds/shared';
+import type {
+  CanvasIdentitiesTable,
+  CourseLinksTable,
+  LinkRequestsTable,
+  UserLinksTable,
+} from '../db/schema.js';
+import { chunks, type Db } from './common.js';
+
+// Every query of the link tables (DESIGN.md section 3b): course links, user links, what the relay
+// knows of Canvas users, the deliveries waiting for a link and the self-service requests.
+
+const iso = (ms: number) => new Date(Number(ms)).toISOString();
+
+export function courseLinkOf(row: CourseLinksTable): CourseLink {
+  return {
+    course_id: row.course_id,
+    category_id: Number(row.category_id),
+    category_name: row.category_name,
+    group_id: Number(row.group_id),
+    group_name: row.group_name,
+    method: row.method,
+    made_by: row.made_by,
+    created_at: iso(row.created_at),
+  };
+}
+
+export function userLinkOf(row: UserLinksTable): UserLink {
+  return {
+    canvas_user_id: row.canvas_user_id,
+    discourse_user_id: Number(row.discourse_user_id),
+    discourse_username: row.discourse_username,
+    method: row.method,
+    made_by: row.made_by,
+    created_at: iso(row.created_at),
+  };
+}
+
+export async function getCourseLink(db: Db, courseId: string): Promise<CourseLink | undefined> {
+  const row = await db
+    .selectFrom('course_links')
+    .selectAll()
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+  return row && courseLinkOf(row);
+}
+
+export async function courseLinkOfCategory(
+  db: Db,
+  categoryId: number,
+): Promise<CourseLink | undefined> {
+  const row = await db
+    .selectFrom('course_links')
+    .selectAll()
+    .where('category_id', '=', categoryId)
+    .executeTakeFirst();
+  return row && courseLinkOf(row);
+}
+
+/** Replaces the course's link (an instructor may change it). */
+export async function putCourseLink(db: Db, row: CourseLinksTable): Promise<void> {
+  await db.deleteFrom('course_links').where('course_id', '=', row.course_id).execute();
+  await db.insertInto('course_links').values(row).execute();
+}
+
+export async function deleteCourseLink(db: Db, courseId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('course_links')
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function listCourseLinks(db: Db): Promise<CourseLink[]> {
+  const rows = await db.selectFrom('course_links').selectAll().orderBy('course_id').execute();
+  return rows.map(courseLinkOf);
+}
+
+export async function getUserLink(db: Db, canvasUserId: string): Promise<UserLink | undefined> {
+  const row = await db
+    .selectFrom('user_links')
+    .selectAll()
+    .where('canvas_user_id', '=', canvasUserId)
+    .executeTakeFirst();
+  return row && userLinkOf(row);
+}
+
+export async function userLinkOfDiscourseUser(
+  db: Db,
+  discourseUserId: number,
+): Promise<UserLink | undefined> {
+  const row = await db
+    .selectFrom('user_links')
+    .selectAll()
+    .where('discourse_user_id', '=', discourseUserId)
+    .executeTakeFirst();
+  return row && userLinkOf(row);
+}
+
+export async function putUserLink(db: Db, row: UserLinksTable): Promise<void> {
+  await db.deleteFrom('user_links').where('canvas_user_id', '=', row.canvas_user_id).execute();
+  await db.insertInto('user_links').values(row).execute();
+}
+
+export async function deleteUserLink(db: Db, canvasUserId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('user_links')
+    .where('canvas_user_id', '=', canvasUserId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function listUserLinks(db: Db): Promise<UserLink[]> {
+  const rows = await db.selectFrom('user_links').selectAll().orderBy('canvas_user_id').execute();
+  return rows.map(userLinkOf);
+}
+
+export type CanvasIdentity = Omit<CanvasIdentitiesTable, 'updated_at'>;
+
+/** Records what a launch said of a user; a field it did not say keeps its earlier value. */
+export async function putIdentity(db: Db, identity: CanvasIdentity, now = Date.now()) {
+  const known = await getIdentity(db, identity.canvas_user_id);
+  const merged = {
+    canvas_user_id: identity.canvas_user_id,
+    lti_sub: identity.lti_sub ?? known?.lti_sub ?? null,
+    sis_user_id: identity.sis_user_id ?? known?.sis_user_id ?? null,
+    login_id: identity.login_id ?? known?.login_id ?? null,
+    email: identity.email ?? known?.email ?? null,
+    updated_at: now,
+  };
+  if (known)
+    await db
+      .updateTable('canvas_identities')
+      .set(merged)
+      .where('canvas_user_id', '=', identity.canvas_user_id)
+      .execute();
+  else await db.insertInto('canvas_identities').values(merged).execute();
+}
+
+export async function getIdentity(
+  db: Db,
+  canvasUserId: string,
+): Promise<CanvasIdentitiesTable | undefined> {
+  return db
+    .selectFrom('canvas_identities')
+    .selectAll()
+    .where('canvas_user_id', '=', canvasUserId)
+    .executeTakeFirst();
+}
+
+/** The Canvas user whose identifier `field` is `value`, when exactly one has it. */
+export async function identityBy(
+  db: Db,
+  field: 'lti_sub' | 'sis_user_id' | 'login_id',
+  value: string,
+): Promise<string | undefined> {
+  const rows = await db
+    .selectFrom('canvas_identities')
+    .select('canvas_user_id')
+    .where(field, '=', value)
+    .limit(2)
+    .execute();
+  return rows.length === 1 ? rows[0]!.canvas_user_id : undefined;
+}
+
+export interface LinkWait {
+  eventId: string;
+  target: string;
+  need: string;
+  reason: string;
+  receivedAt: number;
+}
+
+/** Holds these deliveries until their links exist (one row per event and target). */
+export async function addWaits(db: Db, waits: readonly LinkWait[], now = Date.now()) {
+  for (const chunk of chunks(waits, 200)) {
+    await db
+      .insertInto('link_waits')
+      .values(
+        chunk.map((w) => ({
+          event_id: w.eventId,
+          target: w.target,
+          need: w.need,
+          reason: w.reason,
+          received_at: w.receivedAt,
+          since: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['event_id', 'target']).doUpdateSet((eb) => ({
+          need: eb.ref('excluded.need'),
+          reason: eb.ref('excluded.reason'),
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Takes the waits for these needs (or every wait waiting since `before`), oldest event first. */
+export async function takeWaits(
+  db: Db,
+  select: { needs: readonly string[] } | { before: number; limit: number },
+): Promise<LinkWait[]> {
+  let query = db.selectFrom('link_waits').selectAll().orderBy('received_at').orderBy('event_id');
+  query =
+    'needs' in select
+      ? query.where('need', 'in', [...select.needs])
+      : query.where('since', '<=', select.before).limit(select.limit);
+  if ('needs' in select && select.needs.length === 0) return [];
+  const rows = await query.execute();
+  for (const chunk of chunks(rows)) {
+    for (const target of new Set(chunk.map((r) => r.target)))
+      await db
+        .deleteFrom('link_waits')
+        .where('target', '=', target)
+        .where(
+          'event_id',
+          'in',
+          chunk.filter((r) => r.target === target).map((r) => r.event_id),
+        )
+        .execute();
+  }
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    target: r.target,
+    need: r.need,
+    reason: r.reason,
+    receivedAt: Number(r.received_at),
+  }));
+}
+
+/** Waiting deliveries by reason (for a course's keys, when given), for the status views. */
+export async function waitsByReason(
+  db: Db,
+  keyPatterns?: readonly string[],
+): Promise<Array<{ reason: string; need: string; count: number }>> {
+  let query = db
+    .selectFrom('link_waits')
+    .select((eb) => ['link_waits.reason', 'link_waits.need', eb.fn.countAll().as('count')])
+    .groupBy(['link_waits.reason', 'link_waits.need'])
+    .orderBy('link_waits.need');
+  if (keyPatterns) {
+    if (keyPatterns.length === 0) return [];
+    query = query
+      .innerJoin('events', 'events.id', 'link_waits.event_id')
+      .where((eb) => eb.or(keyPatterns.map((p) => eb('events.key', 'like', p))));
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({ reason: r.reason, need: r.need, count: Number(r.count) }));
+}
+
+/** Starts a self-service link; the user's unfinished one in that course is replaced. */
+export async function putLinkRequest(db: Db, row: LinkRequestsTable): Promise<void> {
+  await db
+    .deleteFrom('link_requests')
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<', Date.now() - 3_600_000),
+        eb.and([
+          eb('canvas_user_id', '=', row.canvas_user_id),
+          eb('course_id', '=', row.course_id),
+        ]),
+      ]),
+    )
+    .execute();
+  await db.insertInto('link_requests').values(row).execute();
+}
+
+/** Takes the user's self-service request in a course: it can be used once. */
+export async function takeLinkRequestOf(
+  db: Db,
+  canvasUserId: string,
+  courseId: string,
+): Promise<LinkRequestsTable | undefined> {
+  const row = await db
+    .selectFrom('link_requests')
+    .selectAll()
+    .where('canvas_user_id', '=', canvasUserId)
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+  if (row) await db.deleteFrom('link_requests').where('nonce', '=', row.nonce).execute();
+  return row && { ...row, expires_at: Number(row.expires_at) };
+}
