@@ -2,6 +2,10 @@
 // what it writes (badges once, course groups, the per-user sync state, refusals of one event,
 // 429s), then through a real relay on SQLite and PostgreSQL.
 //
+// The connector writes only through the links an item carries (`item.links`, DESIGN.md section
+// 3b): items given to it directly get them from `withLinks`, which answers as the relay's resolver
+// would: the seeded accounts by external id, each course's forum as a course link makes it.
+//
 // The suite drives its receiver's failures through `mode`; a thin front server in front of the
 // simulator plays them (answers `status` to every request, hangs, or lets a write through and then
 // loses the answer) and passes everything else on. Writes carry the event's id (X-Cds-Event-Id):
@@ -18,8 +22,9 @@ import {
   enrollmentExample,
   exampleEvent,
   type Delivery,
-  type DeliveryOutcome,
+  type DeliveryItem,
   type EntityType,
+  type ItemLinks,
   type SyncEvent,
 } from '@cds/shared';
 import { loadConfig } from '@cds/relay';
@@ -27,10 +32,10 @@ import { TEST_DIALECTS } from '@cds/relay/testing';
 import type { Connector } from '../../relay/src/connectors/connector.js';
 import {
   DiscourseConnector,
-  USER_NOT_LINKED,
   courseGroupName,
 } from '../../relay/src/connectors/discourse/connector.js';
 import { SYNC_STATE_FIELD } from '../../relay/src/connectors/discourse/mapping.js';
+import { LinkService } from '../../relay/src/links/service.js';
 import * as m from '../sim/discourse/mutations.js';
 import { startDiscourseSimulator, type DiscourseSimulator } from '../sim/discourse/server.js';
 import {
@@ -82,6 +87,38 @@ function shown(sim: DiscourseSimulator): string {
     s.groupMembers.map((gm) => [gm.group_id, gm.user_id]),
     [...s.users.values()].map((u) => [u.id, u.name, u.custom_fields ?? {}]),
   ]);
+}
+
+/** The course's forum as a course link makes it: a category and the `course-<id>` group. */
+function courseForum(sim: DiscourseSimulator, courseId: string): NonNullable<ItemLinks['course']> {
+  const name = courseGroupName(courseId);
+  const group = sim.state.groupByName(name) ?? m.createGroup(sim.state, { name });
+  const title = `Course ${courseId}`;
+  const category =
+    [...sim.state.categories.values()].find((c) => c.name === title) ??
+    m.createCategory(sim.state, { name: title });
+  return { course_id: courseId, category_id: category.id, group_id: group.id, group_name: name };
+}
+
+/**
+ * `item` with the links the relay would give it: the account whose external id is the Canvas user
+ * (none for an unseeded student: the item goes without, and the connector refuses it), the
+ * course's forum.
+ */
+function withLinks(sim: DiscourseSimulator, item: DeliveryItem): DeliveryItem {
+  const links: ItemLinks = {};
+  for (const need of connectorFor(sim).needs(item)) {
+    if (need.kind === 'course') links.course = courseForum(sim, need.courseId);
+    if (need.kind !== 'user') continue;
+    const user = [...sim.state.users.values()].find((u) => u.external_id === need.canvasUserId);
+    if (user)
+      links.user = {
+        canvas_user_id: need.canvasUserId,
+        discourse_user_id: user.id,
+        discourse_username: user.username,
+      };
+  }
+  return Object.keys(links).length > 0 ? { ...item, links } : item;
 }
 
 class SimulatorReceiver implements ConformanceReceiver {
@@ -144,10 +181,9 @@ class SimulatorReceiver implements ConformanceReceiver {
   }
 
   /** Counts the events a delivery settled without writing anything, once each. */
-  settle(delivery: Delivery, outcome: DeliveryOutcome): void {
+  settle(delivery: Delivery): void {
     for (const id of delivery.eventIds) {
       if (this.wrote.has(id) || this.settled.has(id) || this.refuse.has(id)) continue;
-      if (outcome.refused.get(id) === USER_NOT_LINKED) continue;
       this.settled.add(id);
       this.appliedCount.set(id, (this.appliedCount.get(id) ?? 0) + 1);
     }
@@ -175,16 +211,26 @@ connectorConformance('the Discourse connector on the Discourse simulator', {
       side: connector.side,
       mapping: connector.mapping,
       async deliver(delivery) {
-        const outcome = await connector.deliver(delivery);
-        counting?.settle(delivery, outcome);
+        const sim = counting?.sim;
+        const linked = sim
+          ? { ...delivery, items: delivery.items.map((item) => withLinks(sim, item)) }
+          : delivery;
+        const outcome = await connector.deliver(linked);
+        counting?.settle(delivery);
         return outcome;
       },
     };
   },
 });
 
-/** A delivery of these events, in order, as the relay builds one. */
-function deliveryOf(...events: SyncEvent[]): Delivery {
+/** The conformance suite's example certificate of student 1, with its links. */
+function linkedExample(sim: DiscourseSimulator): Delivery {
+  const delivery = exampleDelivery('certificate', 1);
+  return { ...delivery, items: delivery.items.map((item) => withLinks(sim, item)) };
+}
+
+/** A delivery of these events, in order, as the relay builds one (without links). */
+function unlinkedDeliveryOf(...events: SyncEvent[]): Delivery {
   return {
     id: randomUUID(),
     tier: 'critical',
@@ -215,6 +261,12 @@ describe('the Discourse connector', function () {
   afterEach(async () => {
     await sim.close();
   });
+
+  /** A delivery of these events, in order, each item with the links the relay gives it. */
+  const deliveryOf = (...events: SyncEvent[]): Delivery => {
+    const delivery = unlinkedDeliveryOf(...events);
+    return { ...delivery, items: delivery.items.map((item) => withLinks(sim, item)) };
+  };
 
   const userBadgesOf = (username: string) => {
     const user = sim.state.userByUsername(username)!;
@@ -272,7 +324,7 @@ describe('the Discourse connector', function () {
     assert.match([...sim.state.badges.values()][0]!.name, /^Passed quiz \d+ \(course 565\)$/);
   });
 
-  it('adds an enrolled student to the course group, once, and removes a deleted enrollment', async () => {
+  it("adds an enrolled student to the course link's group, once, and removes a deleted enrollment", async () => {
     const enrollment = exampleEvent('enrollment', 7);
     await connector.deliver(deliveryOf(enrollment));
     await connector.deliver(deliveryOf({ ...enrollment, id: randomUUID() }));
@@ -313,12 +365,61 @@ describe('the Discourse connector', function () {
     assert.equal(after.summary, 'submitted (late)');
   });
 
-  it('refuses an unlinked user\'s event alone, with "user not linked"', async () => {
+  it('refuses an item without the link it needs alone, the reason naming the link', async () => {
     const unlinked = exampleEvent('certificate', LINKED + 1);
     const linked = exampleEvent('certificate', 6);
     const outcome = await connector.deliver(deliveryOf(unlinked, linked));
-    assert.deepEqual([...outcome.refused], [[unlinked.id, USER_NOT_LINKED]]);
+    assert.deepEqual(
+      [...outcome.refused],
+      [
+        [
+          unlinked.id,
+          `Canvas user ${exampleCanvasId(LINKED + 1, 20000)} is not linked to a Discourse account`,
+        ],
+      ],
+    );
     assert.equal(userBadgesOf('student6').length, 1);
+    // An enrollment given its user's link but not its course's: refused, naming the course.
+    const enrollment = deliveryOf(exampleEvent('enrollment', 6));
+    const course = enrollmentExample(6).course_id;
+    const noCourse = enrollment.items.map(({ links, ...item }) => ({
+      ...item,
+      links: { user: links!.user },
+    }));
+    const refused = await connector.deliver({ ...enrollment, items: noCourse });
+    assert.deepEqual(
+      [...refused.refused.values()],
+      [`Canvas course ${course} is not linked to a Discourse group`],
+    );
+    assert.deepEqual(sim.state.membersOf(sim.state.groupByName(courseGroupName(course))!.id), []);
+  });
+
+  it("writes to the linked account, whatever the account's external id says", async () => {
+    // A link made by self-service: student7's account, not the one whose external id matches.
+    const grade = exampleEvent('grade', 7);
+    const [item] = deliveryOf(grade).items;
+    const other = sim.state.userByUsername('student8')!;
+    const outcome = await connector.deliver({
+      ...deliveryOf(grade),
+      items: [
+        {
+          ...item!,
+          links: {
+            user: {
+              canvas_user_id: item!.links!.user!.canvas_user_id,
+              discourse_user_id: other.id,
+              discourse_username: other.username,
+            },
+          },
+        },
+      ],
+    });
+    assert.equal(outcome.refused.size, 0);
+    assert.ok(other.custom_fields?.[SYNC_STATE_FIELD], 'the linked account has the sync state');
+    assert.equal(
+      sim.state.userByUsername('student7')!.custom_fields?.[SYNC_STATE_FIELD],
+      undefined,
+    );
   });
 
   it("refuses an event Discourse will not take with Discourse's error text", async () => {
@@ -358,7 +459,7 @@ describe('the Discourse connector', function () {
     sim = await startDiscourseSimulator({ rateLimits: { adminApiPerMinute: 2 } });
     m.createUser(sim.state, { username: 'student1', external_id: exampleCanvasId(1, 20000) });
     const error = await connectorFor(sim)
-      .deliver(exampleDelivery('certificate', 1))
+      .deliver(linkedExample(sim))
       .then(
         () => undefined,
         (e: unknown) => e as Error & Record<string, unknown>,
@@ -375,7 +476,7 @@ describe('the Discourse connector', function () {
       apiUsername: 'system',
     });
     await assert.rejects(
-      wrong.deliver(exampleDelivery('certificate', 1)),
+      wrong.deliver(linkedExample(sim)),
       (error: Error & Record<string, unknown>) => {
         assert.equal(error.retryable, false);
         assert.match(error.message, /HTTP 403/);
@@ -398,10 +499,15 @@ describe('the Discourse connector settings', () => {
       ['k', 'system', 'canvas_user_id'],
     );
   });
-  it('refuses an external id it cannot resolve yet, naming the setting', () => {
+  it('takes the Canvas identifiers an external id may hold, and refuses others naming the setting', () => {
+    for (const field of ['sis_user_id', 'login_id', 'lti_sub', 'none'])
+      assert.equal(
+        loadConfig({ ...base, DISCOURSE_EXTERNAL_ID: field }).discourseExternalId,
+        field,
+      );
     assert.throws(
-      () => loadConfig({ ...base, DISCOURSE_EXTERNAL_ID: 'sis_user_id' }),
-      /DISCOURSE_EXTERNAL_ID: must be canvas_user_id/,
+      () => loadConfig({ ...base, DISCOURSE_EXTERNAL_ID: 'email' }),
+      /DISCOURSE_EXTERNAL_ID: must be one of canvas_user_id, sis_user_id, login_id, lti_sub, none/,
     );
   });
 });
@@ -453,24 +559,39 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(grants.length, 1);
     });
 
-    it('refuses only the unlinked user\'s event: a dead letter saying "user not linked"', async () => {
+    it("holds only the unlinked user's event, as 'pending: user not linked', and applies the rest", async () => {
+      // The course is linked to its forum first (an instructor's first launch does it).
+      const course = enrollmentExample(12).course_id;
+      const forum = courseForum(sim, course);
+      await new LinkService(harness.relay.store, harness.relay.queues).linkCourse(
+        {
+          courseId: course,
+          categoryId: forum.category_id,
+          categoryName: `Course ${course}`,
+          groupId: forum.group_id,
+          groupName: forum.group_name,
+          method: 'admin',
+        },
+        'test',
+      );
       const unlinked = exampleEvent('enrollment', LINKED + 2);
       const linked = exampleEvent('enrollment', 12);
       await harness.send([unlinked, linked]);
       const states = await settled([unlinked.id, linked.id]);
-      assert.deepEqual([states.get(unlinked.id), states.get(linked.id)], ['dead', 'applied']);
-      const dead = await harness.relay.store.db
-        .selectFrom('dead_letters')
-        .select(['event_id', 'target', 'last_error'])
+      assert.deepEqual([states.get(unlinked.id), states.get(linked.id)], ['waiting', 'applied']);
+      const [held] = await harness.relay.store.db
+        .selectFrom('events')
+        .select(['reason'])
+        .where('id', '=', unlinked.id)
         .execute();
-      assert.deepEqual(
-        dead.map((d) => [d.event_id, d.target]),
-        [[unlinked.id, 'discourse']],
+      assert.match(
+        held!.reason ?? '',
+        /^pending: user not linked \(no Discourse account has external_id/,
       );
-      assert.match(dead[0]!.last_error, /user not linked/);
-      const group = sim.state.groupByName(courseGroupName(enrollmentExample(12).course_id))!;
+      const dead = await harness.relay.store.db.selectFrom('dead_letters').selectAll().execute();
+      assert.deepEqual(dead, [], 'waiting is not failing');
       assert.deepEqual(
-        sim.state.membersOf(group.id).map((u) => u.username),
+        sim.state.membersOf(forum.group_id).map((u) => u.username),
         ['student12'],
       );
     });
