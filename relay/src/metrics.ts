@@ -148,6 +148,7 @@ export class RelayMetrics {
       name: connector.name,
       side: connector.side,
       mapping: connector.mapping,
+      ...(connector.needs && { needs: (item) => connector.needs!(item) }),
       async deliver(delivery) {
         const stop = deliverySeconds.startTimer({ target: connector.name });
         let outcome = 'delivered';

@@ -3,11 +3,13 @@
 // mapping and ingest; a post both delivered by webhook and seen by the poller is logged once; the
 // cursor survives a restart of the relay. SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { loadConfig } from '../../relay/src/config.js';
 import type { DiscoursePoller } from '../../relay/src/intake/discourse/poller.js';
 import { startRelay } from '../../relay/src/relay.js';
 import { RelayHarness } from '../support/relay-harness.js';
 import * as m from '../sim/discourse/mutations.js';
+import { postPayload } from '../sim/discourse/webhooks/payloads.js';
 import { startDiscourseSimulator, type DiscourseSimulator } from '../sim/discourse/server.js';
 import { webhookToRelay } from './discourse-webhook-to-relay.js';
 
@@ -173,6 +175,43 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const rows = (await forumPosts()).filter((r) => r.key.startsWith(`topic:${post.topic_id}/`));
       assert.equal(rows.length, 3, 'the poller added nothing');
       assert.equal(rows.filter((r) => r.key === key(post.id)).length, 1);
+    });
+
+    it('logs a post the poller read first once when its webhook comes late', async () => {
+      const category = m.createCategory(sim.state, { name: `CS104 ${dialect}` });
+      courses.set(category.id, '568');
+      const di = m.createUser(sim.state, { username: `di_${dialect}` });
+      // The webhook to the relay failed meanwhile (Discourse keeps the event to redeliver).
+      for (const hook of sim.state.webHooks.values()) hook.active = false;
+      const post = m.createPost(sim.state, {
+        userId: di.id,
+        title: 'The poller reads this first',
+        raw: 'Read over REST before its webhook arrives.',
+        categoryId: category.id,
+      });
+      const key = `topic:${post.topic_id}/post:${post.id}`;
+      const report = await poller().runOnce();
+      assert.ok(report.logged >= 1, JSON.stringify(report));
+      assert.equal((await forumPosts()).filter((r) => r.key === key).length, 1);
+      // An admin redelivers the event (Admin > Webhooks > Events), as Discourse signs it.
+      const body = JSON.stringify({ post: postPayload(sim.state, post) });
+      const late = await fetch(`${h.url}/v1/intake/discourse`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-discourse-instance': sim.url,
+          'x-discourse-event-id': '990001',
+          'x-discourse-event-type': 'post',
+          'x-discourse-event': 'post_created',
+          'x-discourse-event-signature': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+        },
+        body,
+      });
+      const answer = (await late.json()) as { results: Array<{ status: string }> };
+      assert.equal(late.status, 202, JSON.stringify(answer));
+      assert.equal(answer.results[0]?.status, 'duplicate', 'the same version has the same id');
+      const rows = (await forumPosts()).filter((r) => r.key === key);
+      assert.equal(rows.length, 1, 'one version, one event, whichever path brought it first');
     });
   });
 }

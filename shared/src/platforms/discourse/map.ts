@@ -24,11 +24,13 @@ const EVENT_NAME = /^[a-z][a-z0-9_]{0,99}$/;
 
 /**
  * The envelope of one mapped entity. The id is a UUIDv7 whose time is the change time and whose
- * other bits hash the event name, the key and the canonical body, so a redelivered webhook gives
- * the same ids. `vv.discourse` is the change time in ms: a later Discourse change dominates an
+ * other bits hash the op, the key and the canonical payload: one version of an entity has one id
+ * however it reached the relay (a redelivered webhook, or the reconciliation poller reading the
+ * post back over REST before or after the webhook came), and two changes in one millisecond
+ * (a post created and at once edited) differ by their payloads. `vv.discourse` is the change time in ms: a later Discourse change dominates an
  * earlier one, whether a webhook or the reconciliation poller found it.
  */
-function envelope(event: string, body: unknown, draft: Draft): SyncEvent {
+function envelope(event: string, draft: Draft): SyncEvent {
   const schema = PAYLOAD_SCHEMAS_V1[draft.entity] as unknown as z.ZodType<Record<string, unknown>>;
   const result = schema.safeParse(draft.payload);
   if (!result.success)
@@ -38,7 +40,7 @@ function envelope(event: string, body: unknown, draft: Draft): SyncEvent {
     );
   const key = (KEY_OF_V1[draft.entity] as (p: Record<string, unknown>) => string)(result.data);
   return parseSyncEvent({
-    id: deterministicUuidV7(draft.time, `${event}\n${key}\n${canonicalJson(body)}`),
+    id: deterministicUuidV7(draft.time, `${draft.op}\n${key}\n${canonicalJson(result.data)}`),
     source: 'discourse',
     entity: draft.entity,
     key,
@@ -69,5 +71,5 @@ export async function mapDiscourseWebhook(
   const event = eventName as MappedDiscourseEvent;
   const drafts = await MAPPERS[event]({ event, root: discoursePayloadRoot(event)!, body, options });
   if (!Array.isArray(drafts)) return drafts;
-  return { events: drafts.map((draft) => envelope(event, body, draft)) };
+  return { events: drafts.map((draft) => envelope(event, draft)) };
 }
