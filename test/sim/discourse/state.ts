@@ -11,6 +11,8 @@ export interface DiscourseUser {
   username: string;
   name: string | null;
   email: string;
+  /** Secondary e-mail addresses (user_emails with primary: false); none when absent. */
+  secondary_emails?: string[];
   /** DiscourseConnect (SSO) external id, looked up by GET /u/by-external/:external_id.json. */
   external_id: string | null;
   admin: boolean;

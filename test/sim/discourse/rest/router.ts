@@ -164,8 +164,14 @@ export function createRestRouter(state: DiscourseState): Router {
         blocked: () => false,
         suspect: () => false,
       };
-      const filter = filters[flag];
-      if (!filter) throw notFound();
+      const flagged = filters[flag];
+      if (!flagged) throw notFound();
+      // `email`: "Filter to the user with this email address", an exact match without case of
+      // any of the user's addresses (user_emails, primary and secondary).
+      const email = str(req, 'email')?.trim().toLowerCase();
+      const emailsOf = (u: DiscourseUser) => [u.email, ...(u.secondary_emails ?? [])];
+      const filter = (u: DiscourseUser) =>
+        flagged(u) && (!email || emailsOf(u).some((e) => e.toLowerCase() === email));
       // AdminUserIndexQuery: 100 a page, newest first unless `order`/`asc` say otherwise.
       const order = str(req, 'order') ?? 'created';
       const asc = str(req, 'asc') === 'true';
@@ -186,9 +192,10 @@ export function createRestRouter(state: DiscourseState): Router {
       });
       const showEmails = str(req, 'show_emails') === 'true';
       const now = state.now().getTime();
-      return users
-        .slice((page - 1) * 100, page * 100)
-        .map((u) => s.adminUserListItem(u, showEmails, now));
+      return users.slice((page - 1) * 100, page * 100).map((u) => ({
+        ...s.adminUserListItem(u, showEmails, now),
+        ...(showEmails ? { secondary_emails: u.secondary_emails ?? [] } : {}),
+      }));
     }),
   );
 
