@@ -39,6 +39,7 @@ import { StatusBus } from './status/bus.js';
 import type { BreakerStates } from './status/queries.js';
 import { statusRouter } from './status/router.js';
 import { auditKeyChange } from './ops/key-changes.js';
+import { coursesOfCategories } from './store/links.js';
 import { pruneTokens } from './store/seen-tokens.js';
 import { Sweeper } from './sweeper.js';
 import { RelayWorkers } from './workers/workers.js';
@@ -302,6 +303,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const statusAuth = relayAuth(config.adminToken, keys, {
       discourseTokenSecret: config.discourseTokenSecret,
       clockSkewMs: config.clockSkewMs,
+      coursesOfCategories: (ids) => coursesOfCategories(store.db, ids),
     });
     const adminAuth = relayAuth(config.adminToken);
     const replay = new ReplayGuard({

@@ -16,7 +16,10 @@ const STUDENT = '21070000000020001';
 type Role = 'admin' | 'moderator' | 'user';
 
 /** A token as the plugin's TokenMinter makes it (the byte-level agreement is the vector's test). */
-function pluginToken(role: Role, options: { secret?: string; ageSeconds?: number } = {}): string {
+function pluginToken(
+  role: Role,
+  options: { secret?: string; ageSeconds?: number; categories?: number[] } = {},
+): string {
   const iat = Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0);
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const claims = {
@@ -26,7 +29,7 @@ function pluginToken(role: Role, options: { secret?: string; ageSeconds?: number
     username: `${role}_mia`,
     role,
     groups: role === 'user' ? ['trust_level_1'] : ['staff'],
-    categories: [],
+    categories: options.categories ?? [],
     iat,
     exp: iat + 600,
   };
@@ -111,7 +114,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(gradeEntity.status, 403);
       assert.match(
         gradeEntity.message,
-        /your Discourse token \(moderator_mia, moderator: forum posts, profiles and badges\) does not cover entity course:565/,
+        /your Discourse token \(moderator_mia, moderator: forum posts, profiles, badges and the courses of the categories you moderate\) does not cover entity course:565/,
       );
       assert.equal((await call(`/v1/status/events/${courseGrade.id}`, moderator)).status, 404);
       const course = await call('/v1/status/courses/565', moderator);
@@ -128,9 +131,45 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(forum.status, 403);
       assert.match(
         forum.message,
-        /user_mia, user: only entities naming you once your forum account is linked/,
+        /your Discourse token \(user_mia: the courses of the categories you moderate, none linked\)/,
       );
       assert.equal((await call(`/v1/status/events/${post.id}`, user)).status, 404);
+    });
+
+    it("lets a category's moderators read the course linked to it, and no other", async () => {
+      const course = (token: string) => call('/v1/status/courses/565', token);
+      const groupModerator = pluginToken('user', { categories: [77] });
+      assert.equal((await course(groupModerator)).status, 403, 'category 77 is not linked yet');
+      await h.relay.store.db
+        .insertInto('course_links')
+        .values({
+          course_id: '565',
+          category_id: 77,
+          category_name: 'CS 565',
+          group_name: 'course-565',
+          group_id: 41,
+          method: 'admin',
+          made_by: 'test',
+          created_at: Date.now(),
+        })
+        .execute();
+      const linked = await course(groupModerator);
+      assert.equal(linked.status, 200, linked.message);
+      assert.deepEqual(
+        (linked.body.recent as Array<{ id: string }>).map((e) => e.id),
+        [courseGrade.id],
+      );
+      assert.equal((await call(`/v1/status/events/${courseGrade.id}`, groupModerator)).status, 200);
+      const moderator = pluginToken('moderator', { categories: [77] });
+      assert.equal((await course(moderator)).status, 200);
+      // The category's moderators read; acting stays with instructors and site staff.
+      assert.equal((await entity(post.key, groupModerator)).status, 403);
+      const other = await call('/v1/status/courses/566', groupModerator);
+      assert.equal(other.status, 403);
+      assert.match(
+        other.message,
+        /the courses of the categories you moderate, 565\) does not cover course 566/,
+      );
     });
 
     it('refuses an expired token and one signed with another secret, saying why', async () => {

@@ -15,7 +15,12 @@ import { isDiscourseToken, verifyDiscourseToken, type DiscourseScope } from './d
  * token the Discourse plugin minted (what each may see: status/scope.ts).
  */
 export type Principal =
-  { kind: 'admin' } | ({ kind: 'course' } & StatusScope) | ({ kind: 'discourse' } & DiscourseScope);
+  | { kind: 'admin' }
+  | ({ kind: 'course' } & StatusScope)
+  | ({ kind: 'discourse' } & DiscourseScope & {
+        /** The Canvas courses linked to the categories they moderate (DESIGN.md section 3b). */
+        courses: string[];
+      });
 
 /** Turns a bearer token into a principal, or undefined when it is not one this verifier knows. */
 export interface TokenVerifier {
@@ -69,13 +74,18 @@ const DISCOURSE_DISABLED =
  */
 export function discourseTokenVerifier(
   secret: string | undefined,
-  options: { clockSkewMs?: number } = {},
+  options: Pick<StatusAuthOptions, 'clockSkewMs' | 'coursesOfCategories'> = {},
 ): TokenVerifier {
   return {
-    verify(token) {
+    async verify(token) {
       if (!isDiscourseToken(token)) return undefined;
       if (!secret) throw new CdsError('ERR_UNAVAILABLE', DISCOURSE_DISABLED);
-      return { kind: 'discourse', ...verifyDiscourseToken(token, secret, options) };
+      const scope = verifyDiscourseToken(token, secret, options);
+      const courses =
+        scope.categories.length > 0
+          ? ((await options.coursesOfCategories?.(scope.categories)) ?? [])
+          : [];
+      return { kind: 'discourse', ...scope, courses };
     },
   };
 }
@@ -153,6 +163,8 @@ export interface StatusAuthOptions {
   discourseTokenSecret?: string;
   /** Tolerated clock difference for the plugin tokens' `exp` and `iat`. @defaultValue 30_000 */
   clockSkewMs?: number;
+  /** The Canvas courses linked to these Discourse categories. @defaultValue none */
+  coursesOfCategories?: (categoryIds: readonly number[]) => Promise<string[]>;
 }
 
 /**

@@ -21,10 +21,10 @@ export function coursePatterns(course: string): string[] {
  *     RELAY_ADMIN_TOKEN and the CLI.
  *   - moderator (a site moderator, staff in Discourse): what Discourse already shows staff: every
  *     forum post (`topic:<id>/post:<id>`) and every person's profile and badges (`user:<id>`,
- *     `user:<id>/...`). Courses stay with their instructors until course links say which category
- *     is which course (DESIGN.md section 3b); then the courses of the categories in their token.
- *   - user (anyone else, category group moderators included): only keys naming them. Keys name
- *     people by Canvas id, so that is nothing until their forum account is linked to Canvas.
+ *     `user:<id>/...`), and the courses linked to the categories they moderate (the `categories`
+ *     of their token, through the course links of DESIGN.md section 3b).
+ *   - user (anyone else): the courses linked to the categories they moderate through category
+ *     group moderation, if any; nothing else.
  */
 export function keyPatternsOf(principal: Principal): string[] | undefined {
   switch (principal.kind) {
@@ -38,10 +38,12 @@ export function keyPatternsOf(principal: Principal): string[] | undefined {
         ];
       }
       return coursePatterns(principal.course);
-    case 'discourse':
+    case 'discourse': {
       if (principal.role === 'admin') return undefined;
-      if (principal.role === 'moderator') return ['topic:%', 'user:%'];
-      return [];
+      const courses = principal.courses.flatMap(coursePatterns);
+      if (principal.role === 'moderator') return ['topic:%', 'user:%', ...courses];
+      return courses;
+    }
   }
 }
 
@@ -86,8 +88,8 @@ function describe(principal: Principal): string {
         : `your token (course ${principal.course})`;
     case 'discourse':
       return principal.role === 'moderator'
-        ? `your Discourse token (${principal.username}, moderator: forum posts, profiles and badges)`
-        : `your Discourse token (${principal.username}, ${principal.role}: only entities naming you once your forum account is linked to Canvas)`;
+        ? `your Discourse token (${principal.username}, moderator: forum posts, profiles, badges and the courses of the categories you moderate)`
+        : `your Discourse token (${principal.username}: the courses of the categories you moderate, ${principal.courses.length === 0 ? 'none linked' : principal.courses.join(', ')})`;
   }
 }
 
@@ -97,9 +99,13 @@ export function requireKey(principal: Principal, key: string): void {
     throw new CdsError('ERR_FORBIDDEN', `${describe(principal)} does not cover entity ${key}`);
 }
 
-/** 403 unless the principal reads all of course `course`'s status (an admin or its instructor). */
+/**
+ * 403 unless the principal reads course `course`'s status: an admin, a launch of that course, or a
+ * Discourse moderator of a category linked to it.
+ */
 export function requireCourse(principal: Principal, course: string): void {
   if (keyPatternsOf(principal) === undefined) return;
+  if (principal.kind === 'discourse' && principal.courses.includes(course)) return;
   if (principal.kind !== 'course' || principal.course !== course)
     throw new CdsError('ERR_FORBIDDEN', `${describe(principal)} does not cover course ${course}`);
 }

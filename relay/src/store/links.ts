@@ -63,6 +63,20 @@ export async function putCourseLink(db: Db, row: CourseLinksTable): Promise<void
   await db.insertInto('course_links').values(row).execute();
 }
 
+/** The Canvas courses linked to any of these Discourse categories. */
+export async function coursesOfCategories(
+  db: Db,
+  categoryIds: readonly number[],
+): Promise<string[]> {
+  if (categoryIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('course_links')
+    .select('course_id')
+    .where('category_id', 'in', [...categoryIds].slice(0, 1000))
+    .execute();
+  return rows.map((r) => r.course_id);
+}
+
 export async function deleteCourseLink(db: Db, courseId: string): Promise<boolean> {
   const result = await db
     .deleteFrom('course_links')
