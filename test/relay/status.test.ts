@@ -322,6 +322,39 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(after.parked, 0);
       });
 
+      it('lists every open conflict and dead letter for admins (GET /v1/status/open-items)', async () => {
+        h.target.mode = { kind: 'fail', status: 500 };
+        const events = [7, 8].map((i) => exampleEvent('grade', i));
+        await h.send(events);
+        await waitFor('both dead', async () => (await summary()).tiers.critical!.states.dead === 2);
+        h.target.mode = { kind: 'ok' };
+        const canvas = exampleEvent('content_edit', 9, { source: 'canvas', vv: { canvas: 1 } });
+        const discourse = exampleEvent('content_edit', 9, {
+          source: 'discourse',
+          vv: { discourse: 1 },
+        });
+        discourse.payload = { ...canvas.payload, body_html: '<p>discourse text</p>' };
+        for (const event of [canvas, discourse]) {
+          await h.send([event]);
+          await h.relay.workers!.runBackgroundBatch();
+        }
+        await waitFor('the conflict', async () => (await stateOf(discourse.id)) === 'conflict');
+        const { status, body } = await getJson<{
+          conflicts: Array<{ key: string }>;
+          deadLetters: Array<{ eventId: string; lastError: string }>;
+        }>('/v1/status/open-items');
+        assert.equal(status, 200);
+        assert.deepEqual(
+          new Set(body.deadLetters.map((d) => d.eventId)),
+          new Set(events.map((e) => e.id)),
+        );
+        assert.match(body.deadLetters[0]!.lastError, /HTTP 500$/);
+        assert.deepEqual(
+          body.conflicts.map((c) => c.key),
+          [canvas.key],
+        );
+      });
+
       it('shows the backlog, lag and failing deliveries while a target fails, then drains', async () => {
         await h.stop();
         h = await new RelayHarness({

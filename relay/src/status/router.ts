@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { StatusBus, StatusMessage } from './bus.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { statusActionsRouter, type StatusActionsDeps } from './actions.js';
-import { courseStatus } from './course.js';
+import { courseStatus, openConflicts, openDeadLetters } from './course.js';
 import { courseLinksView, linksRouter, type LinksRouterDeps } from '../links/router.js';
 import { entityStatus, eventStatus, statusSummary, type SummaryOptions } from './queries.js';
 import {
@@ -110,6 +110,17 @@ export function statusRouter(deps: StatusRouterDeps): Router {
   router.get('/v1/status/summary', async (_req, res) => {
     requireAdmin(principalOf(res.locals), 'the summary of every course');
     res.json(await statusSummary(db, deps));
+  });
+
+  // Every open conflict and dead letter, for the admins' pages (the plugin's admin page).
+  router.get('/v1/status/open-items', async (req, res) => {
+    const { limit } = parse(courseQuery, req.query, 'query parameter');
+    requireAdmin(principalOf(res.locals), 'the open conflicts and dead letters of every course');
+    const [conflicts, deadLetters] = await Promise.all([
+      openConflicts(db, ['%'], limit),
+      openDeadLetters(db, ['%'], limit),
+    ]);
+    res.json({ conflicts, deadLetters });
   });
 
   router.get('/v1/status/courses/:course', async (req, res) => {
