@@ -15,6 +15,8 @@ const COMPONENTS = { CdsAdminStatus, CdsCategoryStatus, CdsEntitySyncBadge, CdsS
 interface Env {
   relayUrl: string;
   staff: boolean;
+  /** A Discourse admin (reads the relay's links); moderators are staff without it. */
+  admin?: boolean;
 }
 
 function ownerFor(env: Env) {
@@ -26,7 +28,11 @@ function ownerFor(env: Env) {
     { cds_sync_enabled: true, cds_sync_relay_url: env.relayUrl },
     { instantiate: false },
   );
-  owner.register('service:current-user', { staff: env.staff }, { instantiate: false });
+  owner.register(
+    'service:current-user',
+    { staff: env.staff, admin: env.admin ?? false },
+    { instantiate: false },
+  );
   return owner;
 }
 

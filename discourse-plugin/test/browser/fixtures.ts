@@ -18,11 +18,28 @@ const event = (key: string, state: string, reason: string) => ({
   updatedAt: '2026-11-26T10:00:01.000Z',
 });
 
+// Links (shapes of shared/src/links/links.ts; GET /v1/status/links, relay/src/links/router.ts).
+export const WAITING_POST = 'topic:3/post:6';
+export const USER_NOT_LINKED =
+  "pending: user not linked (Discourse user @ann (id 9) is not linked to a Canvas user; they can link their account from the tool's page in Canvas)";
+export const COURSE_NOT_LINKED =
+  "pending: course not linked (Canvas course 44 has no Discourse category yet; an instructor links it from the tool's page in Canvas)";
+export const CATEGORY_NOT_LINKED =
+  'pending: course not linked (Discourse category 77 is not linked to a Canvas course)';
+export const CANVAS_USER_NOT_LINKED =
+  "pending: user not linked (Canvas user 55 has no forum account linked; the student can link their forum account from the tool's page in Canvas)";
+
 export const ENTITIES: Record<string, unknown> = {
   'topic:3/post:5': {
     key: 'topic:3/post:5',
     syncState: null,
     events: [event('topic:3/post:5', 'dead', 'Canvas answered 500 five times')],
+    conflicts: [],
+  },
+  [WAITING_POST]: {
+    key: WAITING_POST,
+    syncState: null,
+    events: [event(WAITING_POST, 'waiting', USER_NOT_LINKED)],
     conflicts: [],
   },
 };
@@ -31,6 +48,28 @@ const backlog = {
   critical: { backlog: 0, lagMs: 0 },
   high: { backlog: 2, lagMs: 42_000 },
   background: { backlog: 7, lagMs: 300_000 },
+};
+
+export const LINK_42 = {
+  course_id: '42',
+  category_id: 12,
+  category_name: 'Biology 101',
+  group_id: 41,
+  group_name: 'course-42',
+  method: 'created',
+  made_by: 'lti:7@course:42',
+  created_at: '2026-11-20T08:30:00.000Z',
+};
+
+export const LINK_43 = {
+  course_id: '43',
+  category_id: 13,
+  category_name: 'Chemistry',
+  group_id: 43,
+  group_name: 'course-43',
+  method: 'admin',
+  made_by: 'cli:root@relay',
+  created_at: '2026-11-21T14:05:00.000Z',
 };
 
 export const COURSE_42 = {
@@ -58,6 +97,11 @@ export const COURSE_42 = {
       updatedAt: '2026-11-26T09:30:00.000Z',
     },
   ],
+  links: {
+    course: LINK_42,
+    me: null,
+    waiting: [{ reason: CANVAS_USER_NOT_LINKED, count: 2 }],
+  },
 };
 
 export const SUMMARY = {
@@ -69,4 +113,42 @@ export const SUMMARY = {
   },
   conflicts: { open: 1 },
   parked: 0,
+};
+
+const emptyCourse = (course: string, links: unknown) => ({
+  course,
+  backlog,
+  recent: [],
+  conflicts: [],
+  deadLetters: [],
+  links,
+});
+
+export const COURSES: Record<string, unknown> = {
+  '42': COURSE_42,
+  '43': emptyCourse('43', { course: LINK_43, me: null, waiting: [] }),
+  '44': emptyCourse('44', {
+    course: null,
+    me: null,
+    waiting: [{ reason: COURSE_NOT_LINKED, count: 3 }],
+  }),
+};
+
+const userLink = (id: number, method: string) => ({
+  canvas_user_id: String(5000 + id),
+  discourse_user_id: id,
+  discourse_username: `user${id}`,
+  method,
+  made_by: method === 'admin' ? 'cli:root@relay' : 'relay',
+  created_at: '2026-11-22T10:00:00.000Z',
+});
+
+export const LINKS = {
+  courses: [LINK_42, LINK_43],
+  users: [userLink(1, 'external_id'), userLink(2, 'external_id'), userLink(3, 'self_service')],
+  waiting: [
+    { reason: CATEGORY_NOT_LINKED, need: 'category:77', count: 1 },
+    { reason: COURSE_NOT_LINKED, need: 'course:44', count: 3 },
+    { reason: CANVAS_USER_NOT_LINKED, need: 'user:55', count: 2 },
+  ],
 };

@@ -11,7 +11,18 @@ import {
   type Page,
 } from '../../../test/support/browser.js';
 import { bundlePlugin } from './build.js';
-import { COURSE_42, DEAD_EVENT, ENTITIES, SUMMARY, TOKEN } from './fixtures.js';
+import {
+  CANVAS_USER_NOT_LINKED,
+  CATEGORY_NOT_LINKED,
+  COURSE_NOT_LINKED,
+  COURSES,
+  DEAD_EVENT,
+  ENTITIES,
+  LINKS,
+  SUMMARY,
+  TOKEN,
+  USER_NOT_LINKED,
+} from './fixtures.js';
 
 interface Seen {
   method: string;
@@ -19,7 +30,15 @@ interface Seen {
   authorization: string | undefined;
 }
 
-function startServer(bundle: string): Promise<{ server: Server; url: string; seen: Seen[] }> {
+/** What the fake relay answers that a test may change: `links: false` is a relay without links. */
+interface Relay {
+  links: boolean;
+}
+
+function startServer(
+  bundle: string,
+  relay: Relay,
+): Promise<{ server: Server; url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -72,8 +91,10 @@ function startServer(bundle: string): Promise<{ server: Server; url: string; see
             conflicts: [],
           });
     }
-    if (url.pathname === '/v1/status/courses/42') return json(res, 200, COURSE_42);
+    const course = /^\/v1\/status\/courses\/(\d+)$/.exec(url.pathname)?.[1];
+    if (course && COURSES[course]) return json(res, 200, COURSES[course]);
     if (url.pathname === '/v1/status/summary') return json(res, 200, SUMMARY);
+    if (url.pathname === '/v1/status/links' && relay.links) return json(res, 200, LINKS);
     if (req.method === 'POST' && url.pathname === `/v1/status/dead-letters/${DEAD_EVENT}/replay`)
       return json(res, 202, { eventId: DEAD_EVENT, replayed: 1 });
     return json(res, 404, { error: { code: 'ERR_NOT_FOUND', message: 'no such thing' } });
@@ -95,7 +116,11 @@ const PLUGIN_CSS =
   '.cds-sync-badge__reason{position:absolute;top:100%;left:0;background:var(--primary);' +
   'color:var(--secondary);padding:.3em .5em;min-width:14em}.cds-sync-badge__reason[hidden]{display:none}';
 
-type RenderArgs = [name: string, args: object, env: { relayUrl: string; staff: boolean }];
+type RenderArgs = [
+  name: string,
+  args: object,
+  env: { relayUrl: string; staff: boolean; admin?: boolean },
+];
 
 describe('discourse-plugin front end in Chromium (real ember-source)', function () {
   this.timeout(120_000);
@@ -104,11 +129,12 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
   let server: Server;
   let url: string;
   let seen: Seen[];
+  const relay: Relay = { links: true };
   const errors: string[] = [];
 
   before(async () => {
     const bundle = await bundlePlugin();
-    ({ server, url, seen } = await startServer(bundle));
+    ({ server, url, seen } = await startServer(bundle, relay));
     browser = await launchChromium();
   });
 
@@ -119,6 +145,8 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
 
   beforeEach(async () => {
     errors.length = 0;
+    seen.length = 0;
+    relay.links = true;
     page = await browser.newPage({ viewport: { width: 900, height: 500 } });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
@@ -215,12 +243,20 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
   it("shows a moderator the linked course's backlog, conflicts and failures", async () => {
     await render(
       'CdsCategoryStatus',
-      { category: { custom_fields: { cds_course_id: '42' } } },
+      { category: { id: 12, custom_fields: { cds_course_id: '42' } } },
       { relayUrl: url, staff: true },
     );
     const panel = page.locator('.cds-category-status');
     await panel.locator('table').waitFor();
     assert.equal(await panel.locator('h3').textContent(), 'Canvas sync: course 42');
+    assert.equal(
+      (await panel.locator('.cds-category-status__link').textContent())?.trim(),
+      'Linked to this category and the group course-42 (created from Canvas; made by lti:7@course:42, 2026-11-20 08:30 UTC).',
+    );
+    assert.equal(
+      (await panel.locator('.cds-category-status__waiting').textContent())?.trim(),
+      `2 events waiting: ${CANVAS_USER_NOT_LINKED}`,
+    );
     assert.deepEqual(
       await panel
         .locator('tbody tr')
@@ -313,5 +349,159 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
       },
     ]);
     await screenshot(page, 'discourse-plugin-admin-replayed');
+  });
+
+  it('shows an event waiting for a link as a pending badge, the reason on hover', async () => {
+    await render(
+      'CdsEntitySyncBadge',
+      { kind: 'post', model: { id: 6, topic_id: 3 } },
+      { relayUrl: url, staff: true },
+    );
+    const badge = page.locator('.cds-sync-badge--post');
+    await badge.waitFor();
+    assert.equal(await badge.getAttribute('data-state'), 'pending');
+    assert.equal((await badge.textContent())?.trim(), 'Sync: Pending');
+    const tooltip = page.locator(`#${await badge.getAttribute('aria-describedby')}`);
+    assert.equal(await tooltip.isVisible(), false);
+    await badge.hover();
+    assert.equal(await tooltip.isVisible(), true);
+    assert.equal((await tooltip.textContent())?.trim(), USER_NOT_LINKED);
+    await screenshot(page, 'discourse-plugin-badge-waiting-for-link');
+  });
+
+  it("shows the relay's links on the admin page: courses, users by method, what waits", async () => {
+    await render(
+      'CdsAdminStatus',
+      { courses: [{ courseId: '42', name: 'Biology 101' }] },
+      { relayUrl: url, staff: true, admin: true },
+    );
+    const links = page.locator('.cds-admin-status__links');
+    await links.locator('.cds-links__courses').waitFor();
+    const cells = (rows: string) =>
+      links
+        .locator(rows)
+        .evaluateAll((trs) =>
+          trs.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent?.trim())),
+        );
+    assert.deepEqual(await cells('.cds-links__courses tbody tr'), [
+      [
+        '42',
+        'Biology 101 (#12)',
+        'course-42',
+        'created from Canvas',
+        'lti:7@course:42',
+        '2026-11-20 08:30 UTC',
+      ],
+      [
+        '43',
+        'Chemistry (#13)',
+        'course-43',
+        'by an admin',
+        'cli:root@relay',
+        '2026-11-21 14:05 UTC',
+      ],
+    ]);
+    assert.equal(
+      (await links.locator('.cds-links__users-total').textContent())?.trim(),
+      '3 users linked',
+    );
+    assert.deepEqual(await cells('.cds-links__users tbody tr'), [
+      ['external_id (identity provider)', '2 users'],
+      ['verified e-mail', '0 users'],
+      ['self-service (Link my forum account)', '1 user'],
+      ['by an admin', '0 users'],
+    ]);
+    assert.deepEqual(await cells('.cds-links__waiting tbody tr'), [
+      ['Discourse category 77 to a Canvas course', '1 event', CATEGORY_NOT_LINKED],
+      ['Canvas course 44 to a Discourse category', '3 events', COURSE_NOT_LINKED],
+      ['Canvas user 55 to a forum account', '2 events', CANVAS_USER_NOT_LINKED],
+    ]);
+    // A course the relay links but no category names is read too, once.
+    assert.deepEqual(
+      seen
+        .filter((x) => x.url.startsWith('/v1/status/courses/'))
+        .map((x) => x.url)
+        .sort(),
+      ['/v1/status/courses/42?limit=50', '/v1/status/courses/43?limit=50'],
+    );
+    await screenshot(page, 'discourse-plugin-admin-links');
+  });
+
+  it('keeps the admin page when the relay keeps no links, and says why', async () => {
+    relay.links = false;
+    await render(
+      'CdsAdminStatus',
+      { courses: [{ courseId: '42', name: 'Biology 101' }] },
+      { relayUrl: url, staff: true, admin: true },
+    );
+    await page.locator('.cds-admin-status__health table').waitFor();
+    assert.equal(
+      (await page.locator('.cds-links__error').textContent())?.trim(),
+      'The relay does not keep links (it runs without DISCOURSE_URL and DISCOURSE_API_KEY).',
+    );
+    assert.equal(await page.locator('.cds-admin-status__dead-letters tbody tr').count(), 1);
+  });
+
+  it('says on the category panel when its category is not linked to a course', async () => {
+    const panelOf = async (category: object, admin: boolean) => {
+      await render('CdsCategoryStatus', { category }, { relayUrl: url, staff: true, admin });
+      await page.evaluate(() =>
+        (globalThis as unknown as { cds: { settled: () => Promise<void> } }).cds.settled(),
+      );
+      return page.locator('.cds-render').last().locator('.cds-category-status');
+    };
+    const text = async (panel: Awaited<ReturnType<typeof panelOf>>, part: string) => {
+      await panel.locator(part).first().waitFor();
+      return (await panel.locator(part).textContent())?.replace(/\s+/g, ' ').trim();
+    };
+
+    // The forum says course 44, the relay has no category for it.
+    const noCategory = await panelOf({ id: 14, custom_fields: { cds_course_id: '44' } }, false);
+    assert.equal(
+      await text(noCategory, '.cds-category-status__unlinked'),
+      `Canvas course 44 is not linked to a Discourse category: its events wait as "pending: course not linked" until an instructor links it from the tool's page in Canvas.`,
+    );
+    assert.equal(
+      await text(noCategory, '.cds-category-status__waiting'),
+      `3 events waiting: ${COURSE_NOT_LINKED}`,
+    );
+
+    // The forum says course 42, the relay links course 42 to another category.
+    const elsewhere = await panelOf({ id: 13, custom_fields: { cds_course_id: '42' } }, false);
+    assert.equal(
+      await text(elsewhere, '.cds-category-status__unlinked'),
+      'Canvas course 42 is linked to the category "Biology 101" (#12), not this one: nothing of it syncs here.',
+    );
+
+    // An admin: the relay's links say which course a category is, or that it is none.
+    const none = await panelOf({ id: 77 }, true);
+    assert.equal(await text(none, 'h3'), 'Canvas sync');
+    assert.equal(
+      await text(none, '.cds-category-status__unlinked'),
+      "This category is not linked to a Canvas course: nothing of a course syncs here. An instructor links their course from the tool's page in Canvas; an admin with cds links add course.",
+    );
+    assert.equal(
+      await text(none, '.cds-category-status__waiting'),
+      `1 event waiting: ${CATEGORY_NOT_LINKED}`,
+    );
+    await screenshot(page, 'discourse-plugin-category-not-linked');
+    const found = await panelOf({ id: 13 }, true);
+    assert.equal(await text(found, 'h3'), 'Canvas sync: course 43');
+    assert.match(
+      (await text(found, '.cds-category-status__link')) ?? '',
+      /group course-43 \(by an admin; made by cli:root@relay, /,
+    );
+
+    // A moderator cannot read the links: a category that names no course shows nothing.
+    const asked = seen.filter((x) => x.url === '/v1/status/links').length;
+    await render('CdsCategoryStatus', { category: { id: 78 } }, { relayUrl: url, staff: true });
+    await page.evaluate(() =>
+      (globalThis as unknown as { cds: { settled: () => Promise<void> } }).cds.settled(),
+    );
+    assert.equal(
+      await page.locator('.cds-render').last().locator('.cds-category-status').count(),
+      0,
+    );
+    assert.equal(seen.filter((x) => x.url === '/v1/status/links').length, asked);
   });
 });

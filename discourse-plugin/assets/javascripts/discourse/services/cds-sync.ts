@@ -4,6 +4,10 @@ import Service, { service } from '@ember/service';
 import { ajax } from 'discourse/lib/ajax';
 import { badgeOf, type SyncBadgeInfo } from '../lib/cds-sync/badge-state';
 import { RelayClient } from '../lib/cds-sync/relay-client';
+import type { LinksOverview } from '../lib/cds-sync/status';
+
+/** How long the links answer serves category pages before it is asked again. */
+const LINKS_TTL_MS = 30_000;
 
 interface SiteSettingsLike {
   cds_sync_enabled?: boolean;
@@ -22,6 +26,7 @@ export default class CdsSyncService extends Service {
 
   #client: RelayClient | undefined;
   #badges = new Map<string, Promise<SyncBadgeInfo | null>>();
+  #links: { at: number; answer: Promise<LinksOverview> } | undefined;
 
   /** Badges are for moderators and admins (staff) only. */
   get canSeeBadges(): boolean {
@@ -47,8 +52,27 @@ export default class CdsSyncService extends Service {
     return badge;
   }
 
-  /** Forgets cached badges (after a replay or resolve changed them). */
+  /** The relay lists every link to admins only (GET /v1/status/links answers others 403). */
+  get canReadLinks(): boolean {
+    return this.canSeeBadges && Boolean(this.currentUser?.admin);
+  }
+
+  /** Every link, shared by the panels of a few page changes; a failure is not kept. */
+  links(): Promise<LinksOverview> {
+    const now = Date.now();
+    if (this.#links && now - this.#links.at < LINKS_TTL_MS) return this.#links.answer;
+    const answer = this.client.links();
+    const entry = { at: now, answer };
+    this.#links = entry;
+    answer.catch(() => {
+      if (this.#links === entry) this.#links = undefined;
+    });
+    return answer;
+  }
+
+  /** Forgets cached badges and links (after a replay or resolve changed them). */
   forget(): void {
     this.#badges.clear();
+    this.#links = undefined;
   }
 }

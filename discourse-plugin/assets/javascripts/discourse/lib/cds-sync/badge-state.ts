@@ -45,6 +45,12 @@ export function badgeOf(status: EntityStatus): SyncBadgeInfo | null {
         state: 'pending',
         reason: newest.reason || 'Parked until the relay knows this schema version.',
       };
+    case 'waiting':
+      // Held until a course or user link exists (`pending: course not linked (...)`), then sent.
+      return {
+        state: 'pending',
+        reason: newest.reason || 'Waiting for a course or user link; sent once it exists.',
+      };
     case 'dead':
       return { state: 'failed', reason: newest.reason || 'Delivery failed beyond its retries.' };
     case 'conflict':

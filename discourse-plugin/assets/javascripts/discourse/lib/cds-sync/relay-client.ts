@@ -4,8 +4,10 @@
 import {
   type CourseStatus,
   type EntityStatus,
+  type LinksOverview,
   parseCourseStatus,
   parseEntityStatus,
+  parseLinksOverview,
   parseStatusSummary,
   type StatusSummary,
 } from './status';
@@ -66,6 +68,11 @@ export class RelayClient {
 
   summary(): Promise<StatusSummary> {
     return this.#get('/v1/status/summary').then(parseStatusSummary);
+  }
+
+  /** Every course and user link and what waits for one (admins; 403 for anyone else). */
+  links(): Promise<LinksOverview> {
+    return this.#get('/v1/status/links').then(parseLinksOverview);
   }
 
   /** Replays an event's open dead letters (202 `{eventId, replayed}`). */

@@ -11,6 +11,7 @@ export const EVENT_STATES = [
   'overridden',
   'conflict',
   'parked',
+  'waiting',
   'dead',
 ] as const;
 export type EventState = (typeof EVENT_STATES)[number];
@@ -61,6 +62,50 @@ export interface EntityStatus {
   conflicts: ConflictView[];
 }
 
+/** How a course link was made (shared/src/links/links.ts COURSE_LINK_METHODS). */
+export const COURSE_LINK_METHODS = ['created', 'picked', 'admin'] as const;
+export type CourseLinkMethod = (typeof COURSE_LINK_METHODS)[number];
+
+/** How a user link was made, in the order the relay tries them (USER_LINK_METHODS). */
+export const USER_LINK_METHODS = ['external_id', 'email', 'self_service', 'admin'] as const;
+export type UserLinkMethod = (typeof USER_LINK_METHODS)[number];
+
+/** A Canvas course and its Discourse category and group (shared/src/links/links.ts CourseLink). */
+export interface CourseLinkView {
+  course_id: string;
+  category_id: number;
+  category_name: string;
+  group_id: number;
+  group_name: string;
+  method: CourseLinkMethod;
+  made_by: string;
+  created_at: string;
+}
+
+/** A Canvas user and their Discourse account (shared/src/links/links.ts UserLink). */
+export interface UserLinkView {
+  canvas_user_id: string;
+  discourse_user_id: number;
+  discourse_username: string;
+  method: UserLinkMethod;
+  made_by: string;
+  created_at: string;
+}
+
+/** What a course's events wait for: `pending: course not linked (...)` and how many. */
+export interface CourseWait {
+  reason: string;
+  count: number;
+}
+
+/** A course's links in its status (relay/src/links/router.ts courseLinksView). */
+export interface CourseLinks {
+  course: CourseLinkView | null;
+  /** The reader's own link: course tokens only, so null for Discourse tokens. */
+  me: UserLinkView | null;
+  waiting: CourseWait[];
+}
+
 /** `GET /v1/status/courses/:course` */
 export interface CourseStatus {
   course: string;
@@ -68,6 +113,22 @@ export interface CourseStatus {
   recent: EventView[];
   conflicts: ConflictView[];
   deadLetters: DeadLetterView[];
+  /** Absent when the relay runs without links (no DISCOURSE_URL). */
+  links?: CourseLinks;
+}
+
+/** What waits for one missing link: `need` is `course:<id>`, `category:<id>`, `user:<id>`... */
+export interface LinkWait {
+  reason: string;
+  need: string;
+  count: number;
+}
+
+/** `GET /v1/status/links` (admin tokens only): every link and what waits for one. */
+export interface LinksOverview {
+  courses: CourseLinkView[];
+  users: UserLinkView[];
+  waiting: LinkWait[];
 }
 
 export interface TargetHealth {
@@ -124,6 +185,13 @@ function num(o: Json, name: string, what: string): number {
   return v;
 }
 
+function oneOf<T extends string>(o: Json, name: string, what: string, allowed: readonly T[]): T {
+  const v = str(o, name, what);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new StatusShapeError(`${what}.${name} "${v}" is not one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
 function list<T>(v: unknown, what: string, item: (x: unknown, what: string) => T): T[] {
   if (!Array.isArray(v)) throw new StatusShapeError(`${what} must be a list`);
   return v.map((x, i) => item(x, `${what}[${i}]`));
@@ -138,14 +206,11 @@ function record<T>(v: unknown, what: string, item: (x: unknown, what: string) =>
 
 function eventView(v: unknown, what: string): EventView {
   const o = object(v, what);
-  const state = str(o, 'state', what);
-  if (!(EVENT_STATES as readonly string[]).includes(state))
-    throw new StatusShapeError(`${what}.state "${state}" is not an event state`);
   return {
     id: str(o, 'id', what),
     entity: str(o, 'entity', what),
     key: str(o, 'key', what),
-    state: state as EventState,
+    state: oneOf(o, 'state', what, EVENT_STATES),
     reason: str(o, 'reason', what),
     receivedAt: strOrNull(o, 'receivedAt', what),
   };
@@ -184,6 +249,47 @@ function tierBacklog(v: unknown, what: string): TierBacklog {
   return { backlog: num(o, 'backlog', what), lagMs: num(o, 'lagMs', what) };
 }
 
+function courseLinkView(v: unknown, what: string): CourseLinkView {
+  const o = object(v, what);
+  return {
+    course_id: str(o, 'course_id', what),
+    category_id: num(o, 'category_id', what),
+    category_name: str(o, 'category_name', what),
+    group_id: num(o, 'group_id', what),
+    group_name: str(o, 'group_name', what),
+    method: oneOf(o, 'method', what, COURSE_LINK_METHODS),
+    made_by: str(o, 'made_by', what),
+    created_at: str(o, 'created_at', what),
+  };
+}
+
+function userLinkView(v: unknown, what: string): UserLinkView {
+  const o = object(v, what);
+  return {
+    canvas_user_id: str(o, 'canvas_user_id', what),
+    discourse_user_id: num(o, 'discourse_user_id', what),
+    discourse_username: str(o, 'discourse_username', what),
+    method: oneOf(o, 'method', what, USER_LINK_METHODS),
+    made_by: str(o, 'made_by', what),
+    created_at: str(o, 'created_at', what),
+  };
+}
+
+const orNull = <T>(v: unknown, what: string, item: (x: unknown, what: string) => T): T | null =>
+  v === null || v === undefined ? null : item(v, what);
+
+function courseLinks(v: unknown, what: string): CourseLinks {
+  const o = object(v, what);
+  return {
+    course: orNull(o.course, `${what}.course`, courseLinkView),
+    me: orNull(o.me, `${what}.me`, userLinkView),
+    waiting: list(o.waiting, `${what}.waiting`, (x, w) => {
+      const wait = object(x, w);
+      return { reason: str(wait, 'reason', w), count: num(wait, 'count', w) };
+    }),
+  };
+}
+
 export function parseEntityStatus(v: unknown): EntityStatus {
   const o = object(v, 'entity status');
   let syncState: SyncStateView | null = null;
@@ -211,6 +317,23 @@ export function parseCourseStatus(v: unknown): CourseStatus {
     recent: list(o.recent, 'recent', eventView),
     conflicts: list(o.conflicts, 'conflicts', conflictView),
     deadLetters: list(o.deadLetters, 'deadLetters', deadLetterView),
+    ...(o.links === undefined ? {} : { links: courseLinks(o.links, 'links') }),
+  };
+}
+
+export function parseLinksOverview(v: unknown): LinksOverview {
+  const o = object(v, 'links');
+  return {
+    courses: list(o.courses, 'courses', courseLinkView),
+    users: list(o.users, 'users', userLinkView),
+    waiting: list(o.waiting, 'waiting', (x, what) => {
+      const wait = object(x, what);
+      return {
+        reason: str(wait, 'reason', what),
+        need: str(wait, 'need', what),
+        count: num(wait, 'count', what),
+      };
+    }),
   };
 }
 
