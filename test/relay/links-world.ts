@@ -41,7 +41,9 @@ export class LinksWorld {
 
   constructor(
     private readonly dialect: 'sqlite' | 'postgres',
-    private readonly env: Record<string, string> = {},
+    /** Relay settings, or a function of the simulator making them (e.g. its category ids). */
+    private readonly env:
+      Record<string, string> | ((sim: DiscourseSimulator) => Record<string, string>) = {},
   ) {}
 
   async start(): Promise<this> {
@@ -60,7 +62,11 @@ export class LinksWorld {
     });
     this.h = await new RelayHarness({
       dialect: this.dialect,
-      env: { DISCOURSE_URL: this.sim.url, DISCOURSE_API_KEY: this.sim.apiKey, ...this.env },
+      env: {
+        DISCOURSE_URL: this.sim.url,
+        DISCOURSE_API_KEY: this.sim.apiKey,
+        ...(typeof this.env === 'function' ? this.env(this.sim) : this.env),
+      },
     }).start();
     this.service = new LinkService(this.h.relay.store, this.h.relay.queues);
     return this;
@@ -101,7 +107,7 @@ export class LinksWorld {
 
   /** The event's state and reason once it is no longer on its way. */
   async settled(id: string): Promise<{ state: string; reason: string | null }> {
-    return waitFor(`event ${id} settled`, async () => {
+    const row = await waitFor(`event ${id} settled`, async () => {
       const row = await this.h.relay.store.db
         .selectFrom('events')
         .select(['state', 'reason'])
@@ -109,6 +115,7 @@ export class LinksWorld {
         .executeTakeFirst();
       return row && !['accepted', 'delivering'].includes(row.state) ? row : undefined;
     });
+    return row!;
   }
 
   /** Links `canvasUserId` to `username`'s account as an admin would. */
@@ -134,6 +141,37 @@ export class LinksWorld {
       .where('status', '=', 'pending')
       .execute();
     return rows.length;
+  }
+
+  /**
+   * "Link my forum account" up to Discourse's answer: the relay's start, the student's browser at
+   * the approval page, their approval as `username` (the simulator's control API stands in for
+   * the click), and the payload Discourse redirects back with.
+   */
+  async approvedPayload(token: string, username: string, course = COURSE): Promise<string> {
+    const started = await this.api('POST', `/v1/status/courses/${course}/me/link/start`, token, {
+      redirect: REDIRECT,
+    });
+    if (started.status !== 200) throw new Error(`start answered ${JSON.stringify(started.body)}`);
+    const url = new URL(started.body.url as string);
+    const page = await fetch(url);
+    if (page.status !== 200) throw new Error(`the approval page answered ${page.status}`);
+    const approved = await fetch(`${this.sim.url}/__control/user-api-keys/approve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, nonce: url.searchParams.get('nonce') }),
+    });
+    const { redirect } = (await approved.json()) as { redirect: string };
+    return new URL(redirect).searchParams.get('payload')!;
+  }
+
+  complete(token: string, payload: string, course = COURSE): Promise<Answer> {
+    return this.api('POST', `/v1/status/courses/${course}/me/link/complete`, token, { payload });
+  }
+
+  async userLinks() {
+    const rows = await this.h.relay.store.db.selectFrom('user_links').selectAll().execute();
+    return rows.map((l) => [l.canvas_user_id, l.discourse_username, l.method]);
   }
 
   async auditOf(action: string) {

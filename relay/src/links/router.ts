@@ -26,10 +26,16 @@ export interface LinksRouterDeps {
 }
 
 const courseParam = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
-const linkBody = z.union([
-  z.strictObject({ create: z.strictObject({ name: z.string().trim().min(1).max(200) }) }),
-  z.strictObject({ category_id: z.number().int().positive() }),
-]);
+const linkBody = z.union(
+  [
+    z.strictObject({ create: z.strictObject({ name: z.string().trim().min(1).max(200) }) }),
+    z.strictObject({ category_id: z.number().int().positive() }),
+  ],
+  {
+    error:
+      'must be {"create": {"name": "<the new category\'s name>"}} or {"category_id": <an allowed category\'s id>}',
+  },
+);
 const identityBody = z.strictObject({
   lti_sub: z.string().min(1).max(255).optional(),
   sis_user_id: z.string().min(1).max(255).optional(),

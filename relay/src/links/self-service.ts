@@ -157,6 +157,12 @@ export class SelfServiceLinks {
   private async whoIs(key: string): Promise<{ id: number; username: string }> {
     const response = await this.call('/session/current.json', key, 'GET');
     const text = await response.text();
+    // Discourse refuses a key it never issued (or revoked): the payload was made up.
+    if (response.status === 401 || response.status === 403)
+      throw new CdsError(
+        'ERR_BAD_SIGNATURE',
+        'Discourse did not accept the key in its answer (forged, or already revoked): press "Link my forum account" again',
+      );
     if (!response.ok)
       throw httpTargetError('discourse', response.status, response.headers.get('retry-after'));
     const body = currentUser.safeParse(JSON.parse(text || '{}'));
