@@ -10,6 +10,7 @@ import {
   importSigner,
   signDelivery,
   type Delivery,
+  type DeliveryItem,
   type EntityType,
   type Signer,
 } from '@cds/shared';
@@ -20,7 +21,6 @@ import {
   ltijsCredentials,
   type Applier,
   type CanvasWriterHandle,
-  type ForumLinks,
 } from '../../lti-tool/src/writer/index.js';
 import { startCanvasSimulator, type CanvasSimulator } from '../sim/canvas/server.js';
 import { issueAccessToken } from '../sim/canvas/mutations.js';
@@ -31,6 +31,38 @@ export const COURSE = 565;
 export const STUDENTS = [20001, 20002, 20003];
 /** The account admin whose access token is the writer's CANVAS_API_TOKEN, when it has one. */
 export const ADMIN = 30001;
+
+/**
+ * An example forum post's item with the links the relay resolves for it (DESIGN.md 3b): category
+ * 12 is course 565 (global id on shard 2107), Discourse users 1000..1004 are Canvas users
+ * 20000..20004 (the fixture's students). Other categories and users get no link.
+ */
+export function withForumLinks(item: DeliveryItem): DeliveryItem {
+  if (item.entity !== 'forum_post') return item;
+  const post = item.value as { category_id?: unknown; user_id?: unknown; username?: unknown };
+  const user = typeof post.user_id === 'number' ? post.user_id : -1;
+  return {
+    ...item,
+    links: {
+      ...(post.category_id === 12 && {
+        course: {
+          course_id: String(21070000000000000n + BigInt(COURSE)),
+          category_id: 12,
+          group_id: 41,
+          group_name: 'course-565',
+        },
+      }),
+      ...(user >= 1000 &&
+        user < 1005 && {
+          user: {
+            canvas_user_id: String(20000 + user - 1000),
+            discourse_user_id: user,
+            discourse_username: String(post.username),
+          },
+        }),
+    },
+  };
+}
 
 async function serve(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
   const server = createServer(app);
@@ -109,7 +141,6 @@ export interface WriterFixture {
 
 export interface WriterFixtureOptions {
   database: TestDatabase;
-  links?: ForumLinks;
   onSyncRequest?: (courseId: string) => Promise<void>;
   appliers?: (
     defaults: Partial<Record<EntityType, Applier>>,
@@ -170,7 +201,6 @@ export async function startWriterFixture(options: WriterFixtureOptions): Promise
     canvasApiToken: apiToken,
     relayKeys: `${jwks.url}/.well-known/jwks.json`,
     credentials: ltijsCredentials(tool.provider),
-    links: options.links,
     onSyncRequest: options.onSyncRequest,
     appliers: options.appliers,
     onError: () => undefined,

@@ -15,9 +15,9 @@ import {
 import { TEST_DIALECTS } from '@cds/relay/testing';
 import { exampleDelivery } from '../connectors/conformance.js';
 import {
-  COURSE,
   createTestDatabase,
   startWriterFixture,
+  withForumLinks,
   type WriterFixture,
 } from './canvas-writer-fixture.js';
 import type { TestDatabase } from '@cds/relay/testing';
@@ -83,12 +83,6 @@ for (const dialect of TEST_DIALECTS) {
       f = await startWriterFixture({
         database,
         onSyncRequest: async (course) => void syncedCourses.push(course),
-        links: {
-          courseOfCategory: async (category) =>
-            category === 12 ? exampleCanvasId(COURSE) : undefined,
-          canvasUserOf: async (user) =>
-            user >= 1000 && user < 1005 ? String(20000 + user - 1000) : undefined,
-        },
       });
     });
     afterEach(async () => {
@@ -235,14 +229,17 @@ for (const dialect of TEST_DIALECTS) {
 
     it('turns a batch of forum posts into one participation score per student and course', async () => {
       const posts = [1, 6, 11, 2].map((seq) => exampleEvent('forum_post', seq));
-      const items: DeliveryItem[] = posts.map((e) => ({
-        eventId: e.id,
-        source: e.source,
-        entity: 'forum_post',
-        key: e.key,
-        op: 'upsert',
-        value: e.payload,
-      }));
+      // The course and user of each post come from the links the relay resolved (item.links).
+      const items: DeliveryItem[] = posts.map((e) =>
+        withForumLinks({
+          eventId: e.id,
+          source: e.source,
+          entity: 'forum_post',
+          key: e.key,
+          op: 'upsert',
+          value: e.payload,
+        }),
+      );
       const delivery: Delivery = {
         id: randomUUID(),
         tier: 'background',
@@ -265,6 +262,47 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(scoreOfUser(20001), 3);
       assert.equal(scoreOfUser(20002), 1);
       assert.equal(f.sim.lti!.store.results.size, 2);
+    });
+
+    it('refuses a forum post whose delivery carries no link for its category or author, saying which', async () => {
+      const [linked, strayCategory, strayAuthor, bare] = [3, 4, 8, 9].map((seq) =>
+        exampleEvent('forum_post', seq),
+      );
+      const item = (e: typeof linked, value = e!.payload): DeliveryItem =>
+        withForumLinks({
+          eventId: e!.id,
+          source: e!.source,
+          entity: 'forum_post',
+          key: e!.key,
+          op: 'upsert',
+          value,
+        });
+      const items = [
+        item(linked),
+        item(strayCategory, { ...strayCategory!.payload, category_id: 99 }),
+        item(strayAuthor, { ...strayAuthor!.payload, user_id: 4242, username: 'stranger' }),
+        { ...item(bare), links: undefined },
+      ];
+      const answer = await f.post({
+        id: randomUUID(),
+        tier: 'background',
+        eventIds: items.map((i) => i.eventId),
+        items,
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const rejected = (answer.body as { rejected: Array<{ eventId: string; reason: string }> })
+        .rejected;
+      assert.deepEqual(
+        rejected.map((r) => r.eventId),
+        [strayCategory!.id, strayAuthor!.id, bare!.id],
+      );
+      assert.match(rejected[0]!.reason, /Discourse category 99 is not linked to a Canvas course/);
+      assert.match(rejected[1]!.reason, /Discourse user 4242 is not linked to a Canvas user/);
+      assert.match(rejected[2]!.reason, /Discourse category 12 is not linked/);
+      const participation = [...f.sim.lti!.store.lineItems.values()].find(
+        (i) => i.label === 'Forum participation',
+      );
+      assert.ok(participation, 'the linked post still counts');
     });
   });
 }

@@ -25,14 +25,7 @@ export interface ApplyContext {
 /** Applies a run of items of one entity, in order, recording each event's outcome. */
 export type Applier = (items: DeliveryItem[], ctx: ApplyContext) => Promise<void>;
 
-/** Which Discourse category is which Canvas course, and who is who (DESIGN.md section 3b). */
-export interface ForumLinks {
-  courseOfCategory(categoryId: number): Promise<string | undefined>;
-  canvasUserOf(discourseUserId: number): Promise<string | undefined>;
-}
-
 export interface ApplierOptions {
-  links?: ForumLinks;
   /**
    * "Sync now" for a course (a `sync_request` from the relay): back-fill it from Canvas at once,
    * e.g. the REST poller's round for that course. Without it, requests are refused with the reason.
@@ -95,6 +88,25 @@ export const applyGrades: Applier = async (items, ctx) => {
 const POST_KEY = /^topic:\d+\/post:(\d+)$/;
 
 /**
+ * The Canvas course and user of a forum post, from the links the relay resolved for it
+ * (`item.links`, DESIGN.md section 3b: the course of its category, the Canvas user of its author),
+ * or why it has none. The relay holds a post until both links exist, so a missing one here is a
+ * relay that did not resolve it: refused with the reason rather than guessed.
+ */
+function postOwner(
+  item: DeliveryItem,
+  post: { category_id: number | null; user_id: number },
+): { courseId: string; canvasUserId: string } | string {
+  const { course, user } = item.links ?? {};
+  if (post.category_id === null) return 'the post is in no Discourse category, so in no course';
+  if (!course || course.category_id !== post.category_id)
+    return `Discourse category ${post.category_id} is not linked to a Canvas course (the delivery carries no course link for it)`;
+  if (!user || user.discourse_user_id !== post.user_id)
+    return `Discourse user ${post.user_id} is not linked to a Canvas user (the delivery carries no user link for them)`;
+  return { courseId: course.course_id, canvasUserId: user.canvas_user_id };
+}
+
+/**
  * Forum posts (a background batch): each post is tallied per student and course, then every
  * student the batch touched gets one score on the course's "Forum participation" line item.
  */
@@ -114,26 +126,13 @@ export function forumParticipation(options: ApplierOptions = {}): Applier {
       if (item.op === 'upsert') {
         const post = await parsedValue(ctx, item, 'forum_post');
         if (!post) continue;
-        const { category_id: category, user_id: author, deleted_at } = post;
-        const courseId =
-          category === null ? undefined : await options.links?.courseOfCategory(category);
-        if (!courseId) {
-          await ctx.record(
-            item.eventId,
-            rejected(`Discourse category ${category ?? '(none)'} is not linked to a Canvas course`),
-          );
+        const linked = postOwner(item, post);
+        if (typeof linked === 'string') {
+          await ctx.record(item.eventId, rejected(linked));
           continue;
         }
-        const canvasUserId = await options.links?.canvasUserOf(author);
-        if (!canvasUserId) {
-          await ctx.record(
-            item.eventId,
-            rejected(`Discourse user ${author} is not linked to a Canvas user`),
-          );
-          continue;
-        }
-        owner = { courseId, canvasUserId };
-        live = deleted_at === null;
+        owner = linked;
+        live = post.deleted_at === null;
       } else {
         owner = await ctx.store.postOwner(postId);
         if (!owner) {

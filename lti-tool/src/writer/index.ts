@@ -5,7 +5,7 @@ import type { Router } from 'express';
 import type { LtiPlatform, ProviderInstance } from 'ltijs';
 import { InvalidConfig, type DeliveryKeys, type EntityType } from '@cds/shared';
 import { CanvasAgs } from './ags.js';
-import { canvasAppliers, type Applier, type ForumLinks } from './appliers.js';
+import { canvasAppliers, type Applier } from './appliers.js';
 import { CanvasClient, type PlatformCredentials } from './canvas-client.js';
 import { CanvasRestWrites, type CanvasRestTuning } from './rest.js';
 import { canvasDeliveriesRouter } from './router.js';
@@ -13,7 +13,7 @@ import { WriterStore } from './store.js';
 import { CanvasWriter } from './writer.js';
 
 export { DELIVERIES_ROUTE, canvasDeliveriesRouter } from './router.js';
-export type { Applier, ApplyContext, ForumLinks } from './appliers.js';
+export type { Applier, ApplyContext } from './appliers.js';
 export { canvasAppliers } from './appliers.js';
 export type { PlatformCredentials } from './canvas-client.js';
 export type { CanvasRestTuning } from './rest.js';
@@ -64,7 +64,6 @@ export interface CanvasWriterOptions {
   canvasUrl: string;
   relayKeys: DeliveryKeys;
   credentials: () => Promise<PlatformCredentials>;
-  links?: ForumLinks;
   /** What "Sync now" does for a course (see ApplierOptions.onSyncRequest). */
   onSyncRequest?: (courseId: string) => Promise<void>;
   forumPostsForFullMarks?: number;
@@ -108,7 +107,6 @@ export async function createCanvasWriter(
       )
     : undefined;
   const defaults = canvasAppliers({
-    links: options.links,
     onSyncRequest: options.onSyncRequest,
     forumPostsForFullMarks: options.forumPostsForFullMarks,
     rest,
