@@ -30,7 +30,7 @@ interface Seen {
   authorization: string | undefined;
 }
 
-/** What the fake relay answers that a test may change: `links: false` is a relay without links. */
+/** What the fake relay answers that a test may change: `links: false` is a relay older than links. */
 interface Relay {
   links: boolean;
 }
@@ -427,7 +427,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
     await screenshot(page, 'discourse-plugin-admin-links');
   });
 
-  it('keeps the admin page when the relay keeps no links, and says why', async () => {
+  it('keeps the admin page when the relay lists no links, and says why', async () => {
     relay.links = false;
     await render(
       'CdsAdminStatus',
@@ -437,7 +437,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
     await page.locator('.cds-admin-status__health table').waitFor();
     assert.equal(
       (await page.locator('.cds-links__error').textContent())?.trim(),
-      'The relay does not keep links (it runs without DISCOURSE_URL and DISCOURSE_API_KEY).',
+      'This relay does not list links (GET /v1/status/links answered 404): update the relay.',
     );
     assert.equal(await page.locator('.cds-admin-status__dead-letters tbody tr').count(), 1);
   });
