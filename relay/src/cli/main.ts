@@ -1,4 +1,5 @@
-// `cds`: the relay's command line for admins (keys, sending, dead letters, replays, conflicts, audit).
+// `cds`: the relay's command line for admins (keys, sending, dead letters, replays, conflicts,
+// links, audit).
 import { Command, CommanderError } from 'commander';
 import { isCdsError } from '@cds/shared';
 import { registerAudit } from './audit.js';
@@ -7,6 +8,7 @@ import { CliContext } from './context.js';
 import { registerDlq } from './dlq.js';
 import { registerExample } from './example.js';
 import { registerKeys } from './keys.js';
+import { registerLinks } from './links.js';
 import { registerMap } from './map.js';
 import { registerReplay } from './replay.js';
 import { registerSend } from './send.js';
@@ -27,6 +29,7 @@ export async function runCli(argv: string[]): Promise<number> {
   registerDlq(program, ctx);
   registerReplay(program, ctx);
   registerConflicts(program, ctx);
+  registerLinks(program, ctx);
   registerAudit(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -14,6 +14,12 @@ export interface CourseForum {
   group: { id: number; name: string };
 }
 
+interface ListedCategory {
+  id?: unknown;
+  name?: unknown;
+  subcategory_list?: ListedCategory[];
+}
+
 /** Discourse's category name limit (Category validates name length <= 50). */
 const MAX_CATEGORY_NAME = 50;
 
@@ -78,6 +84,40 @@ export class ForumSetup {
     if (!category)
       throw new CdsError('ERR_NOT_FOUND', `Discourse has no category ${categoryId} any more`);
     return { category, group: await this.group(courseId, courseName) };
+  }
+
+  /**
+   * An existing category and group an admin names (`cds links add course`): both must exist.
+   * https://docs.discourse.org/#tag/Categories/operation/listCategories (subcategories too) and
+   * https://docs.discourse.org/#tag/Groups/operation/getGroup
+   */
+  async existing(categoryId: number, groupName: string): Promise<CourseForum> {
+    const body = (await this.rest.request(
+      'GET',
+      '/categories.json?include_subcategories=true',
+    )) as {
+      category_list?: { categories?: ListedCategory[] };
+    };
+    const all = (body.category_list?.categories ?? []).flatMap((c) => [
+      c,
+      ...(c.subcategory_list ?? []),
+    ]);
+    const found = all.find((c) => c.id === categoryId);
+    if (!found || typeof found.name !== 'string')
+      throw new CdsError(
+        'ERR_NOT_FOUND',
+        `Discourse has no category ${categoryId} (or the API key's user cannot see it): check the id in the category's URL`,
+      );
+    const groupId = await this.findGroup(groupName);
+    if (groupId === undefined)
+      throw new CdsError(
+        'ERR_NOT_FOUND',
+        `Discourse has no group "${groupName}": create it first (Admin > Groups), or give the name of an existing one`,
+      );
+    return {
+      category: { id: categoryId, name: found.name },
+      group: { id: groupId, name: groupName },
+    };
   }
 
   /** The course's group, created once (https://docs.discourse.org/#tag/Groups/operation/createGroup). */
