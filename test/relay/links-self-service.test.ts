@@ -78,11 +78,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(replayed.body.error?.code, 'ERR_NOT_FOUND');
     });
 
-    // Pending on the simulator: real Discourse lets any User API key revoke itself
-    // (UserApiKey#allow?: `scopes.any? { |s| s.permits?(env) } || is_revoke_self_request?(env)`),
-    // the simulator's scopeAllows (test/sim/discourse/rest/auth.ts) refuses a session_info key's
-    // POST /user-api-key/revoke with 403.
-    it.skip('revokes the User API key once it has said whose account it is', async () => {
+    // Real Discourse lets any User API key revoke itself (UserApiKey#allow?:
+    // `scopes.any? { |s| s.permits?(env) } || is_revoke_self_request?(env)`), as the simulator does.
+    it('revokes the User API key once it has said whose account it is', async () => {
       const ada = w.account('ada67');
       const student = await w.token('student', studentId(67));
       const done = await w.complete(student, await w.approvedPayload(student, 'ada67'));

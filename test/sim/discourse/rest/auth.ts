@@ -139,8 +139,12 @@ export function identify(
   return undefined;
 }
 
-/** UserApiKeyScope's allowances, reduced to what the simulator serves. */
+/**
+ * UserApiKeyScope's allowances, reduced to what the simulator serves. Any key may revoke itself
+ * (UserApiKey#allow?: `... || is_revoke_self_request?(env)`, POST /user-api-key/revoke).
+ */
 function scopeAllows(scopes: string[], req: Request): boolean {
+  if (req.method === 'POST' && /^\/user-api-key\/revoke(\.json)?$/.test(req.path)) return true;
   if (scopes.includes('write')) return true;
   const read = req.method === 'GET' || req.method === 'HEAD';
   if (scopes.includes('read') && read) return true;
