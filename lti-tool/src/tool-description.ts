@@ -48,6 +48,10 @@ export const CUSTOM_FIELDS = {
   canvas_course_global_id: '$com.instructure.Context.globalId',
   canvas_user_global_id: '$Canvas.user.globalId',
   canvas_shard_id: '$Canvas.shard.id',
+  // What the relay may match a Discourse external_id against (DISCOURSE_EXTERNAL_ID sis_user_id
+  // or login_id, DESIGN.md 3b). Canvas sends them only with a SIS login, else the variable's name.
+  canvas_user_sis_id: '$Canvas.user.sisSourceId',
+  canvas_user_login_id: '$Canvas.user.loginId',
 } as const;
 
 /** The tool's host (and port), as Canvas matches it. */

@@ -12,6 +12,7 @@ import { createProvider } from './provider.js';
 import { dynamicRegistrationHandler } from './registration/dynamic.js';
 import { configJsonHandler } from './routes/config-json.js';
 import { ltijsRefusal } from './page/messages.js';
+import { LINK_PATHS } from './page/render-links.js';
 import { createCoursePage, type CoursePageOptions } from './page/router.js';
 import { CANVAS_INTAKE_ROUTE, LTI_ROUTES } from './tool-description.js';
 import { DELIVERIES_ROUTE } from './writer/router.js';
@@ -52,6 +53,9 @@ export const PUBLIC_ROUTES = [
   { route: LTI_ROUTES.config, method: 'GET' },
   { route: CANVAS_INTAKE_ROUTE, method: 'POST' },
   { route: DELIVERIES_ROUTE, method: 'POST' },
+  // Discourse sends the browser back here from its approval page, without the ltik: the tool's
+  // signed state and the browser's cookie stand for the launch (page/link-state.ts).
+  { route: LINK_PATHS.callback, method: 'GET' },
 ] as const;
 
 function defaultLaunch(token: IdToken, _req: Request, res: Response): void {
@@ -100,7 +104,12 @@ export async function createLtiTool(options: LtiToolOptions): Promise<LtiTool> {
   provider.whitelist(...PUBLIC_ROUTES.map((r) => ({ ...r })));
   provider.app.get(LTI_ROUTES.config, configJsonHandler(options.publicUrl));
   provider.onDynamicRegistration(dynamicRegistrationHandler(options.publicUrl, platforms, onError));
-  const page = options.page && createCoursePage(options.page, onError);
+  const page =
+    options.page &&
+    createCoursePage(
+      { publicUrl: options.publicUrl, secret: options.key, ...options.page },
+      onError,
+    );
   if (page) provider.app.use(page.router);
   const onLaunch = options.onLaunch ?? page?.onLaunch ?? defaultLaunch;
   provider.onConnect((token, req, res) => onLaunch(token, req, res));

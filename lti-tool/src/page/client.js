@@ -8,6 +8,7 @@
   var auth = { authorization: 'Bearer ' + config.ltik };
   var notice = document.getElementById('cds-notice');
   var statusBox = document.getElementById('cds-status');
+  var linksBox = document.getElementById('cds-links');
   var live = document.getElementById('cds-live');
   var SESSION_ENDED =
     'Your session with the sync tool has ended. Open it again from the course navigation ("Discourse Sync") to continue.';
@@ -53,6 +54,24 @@
     return refreshing;
   }
 
+  // The link sections change on a link action, or when the "Link my forum account" window (a
+  // window of its own: Discourse is not framed) is done and the person comes back to this one.
+  async function refreshLinks() {
+    try {
+      var response = await fetch('/lti/page/links', { headers: auth });
+      if (response.ok) linksBox.innerHTML = await response.text();
+    } catch {
+      /* the status refresh says so */
+    }
+  }
+  window.addEventListener('focus', function () {
+    void refreshLinks();
+    void refresh();
+  });
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible') void refreshLinks();
+  });
+
   document.getElementById('cds-page').addEventListener('submit', async function (event) {
     var form = event.target;
     if (!form.classList || !form.classList.contains('cds-action')) return;
@@ -79,7 +98,7 @@
       say('The sync tool cannot be reached. Check your connection, then try again.', true);
     } finally {
       button.disabled = false;
-      await refresh();
+      await Promise.all([refresh(), refreshLinks()]);
     }
   });
 

@@ -102,3 +102,34 @@ export function pageIdentity(token: IdToken, shardId?: string): PageIdentity {
     userName: typeof name === 'string' && name ? name : undefined,
   };
 }
+
+/**
+ * What the launch says of its user, for the relay's automatic user links (DESIGN.md 3b): the
+ * id_token's `sub` (LTI 1.3 core 5.3.6) and `email` (OIDC standard claim, sent at privacy level
+ * public), and the SIS and login ids from the custom fields (tool-description.ts). Canvas sends a
+ * variable it cannot expand as written (`$Canvas.user.sisSourceId`): such values are left out.
+ */
+export function launchFacts(token: IdToken): {
+  lti_sub?: string;
+  sis_user_id?: string;
+  login_id?: string;
+  email?: string;
+} {
+  const custom = token.platformContext?.custom ?? {};
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.trim() !== '' && !value.startsWith('$')
+      ? value.trim().slice(0, 255)
+      : undefined;
+  const info =
+    typeof token.userInfo === 'object' && token.userInfo !== null
+      ? (token.userInfo as { email?: unknown })
+      : {};
+  const email = text(info.email);
+  const facts = {
+    lti_sub: text(token.user),
+    sis_user_id: text(custom.canvas_user_sis_id),
+    login_id: text(custom.canvas_user_login_id),
+    email: email && /^[^\s@]+@[^\s@]+$/.test(email) ? email : undefined,
+  };
+  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
+}

@@ -5,6 +5,20 @@ export {
   type CoursePage,
   type CoursePageOptions,
 } from './router.js';
-export { pageIdentity, pageRole, canvasIds, type PageIdentity, type PageRole } from './identity.js';
-export { RelayClient, RelayProblem, syncNowEvent, type CourseStatus } from './relay-client.js';
+export {
+  pageIdentity,
+  pageRole,
+  canvasIds,
+  launchFacts,
+  type PageIdentity,
+  type PageRole,
+} from './identity.js';
+export {
+  RelayClient,
+  RelayProblem,
+  syncNowEvent,
+  type CourseStatus,
+  type LaunchFacts,
+  type LinksView,
+} from './relay-client.js';
 export { launchRefusal, ltijsRefusal } from './messages.js';

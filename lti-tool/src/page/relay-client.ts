@@ -10,9 +10,11 @@ import {
   signEvent,
   signStatusToken,
   syncRequestKey,
+  type CourseLink,
   type Signer,
   type SyncEvent,
   type SyncRequestV1,
+  type UserLink,
 } from '@cds/shared';
 import type { PageIdentity } from './identity.js';
 
@@ -31,8 +33,31 @@ export class RelayProblem extends Error {
   }
 }
 
+/** The course's links as the relay shows them to this reader (DESIGN.md section 3b). */
+export interface LinksView {
+  /** The course's Discourse category and group; null until an instructor links it. */
+  course: CourseLink | null;
+  /** The reader's own forum account; null until linked. */
+  me: UserLink | null;
+  /** Events the reader may see that wait for a link, per reason ("pending: user not linked"). */
+  waiting: Array<{ reason: string; count: number }>;
+}
+
+/** What a launch says of its user, for the relay's automatic user links (DESIGN.md 3b). */
+export interface LaunchFacts {
+  lti_sub?: string;
+  sis_user_id?: string;
+  login_id?: string;
+  email?: string;
+}
+
+/** PUT .../link: a new category and group, or one of the categories an admin allowed. */
+export type CourseLinkRequest = { create: { name: string } } | { category_id: number };
+
 export interface CourseStatus {
   course: string;
+  /** Absent from relays without the links API. */
+  links?: LinksView;
   /** Per tier: unfinished events and the age of the oldest (ms). */
   backlog: Record<string, { backlog: number; lagMs: number }>;
   recent: Array<{
@@ -77,6 +102,11 @@ interface RelayAnswer {
   body: unknown;
 }
 
+function codeOf(body: unknown): string | undefined {
+  const error = (body as { error?: { code?: unknown } } | undefined)?.error;
+  return typeof error?.code === 'string' ? error.code : undefined;
+}
+
 function messageOf(body: unknown): string | undefined {
   const error = (body as { error?: { message?: unknown } } | undefined)?.error;
   return typeof error?.message === 'string' ? error.message : undefined;
@@ -108,6 +138,11 @@ export class RelayClient {
   /** Turns a relay refusal into words for the page. */
   private refusal(answer: RelayAnswer, what: string): RelayProblem {
     const reason = messageOf(answer.body) ?? `HTTP ${answer.status}`;
+    // The relay refuses its tokens as ERR_UNAUTHORIZED; a 401 with ERR_BAD_SIGNATURE or
+    // ERR_EXPIRED is about what was sent (a forged or late link-back), not the tool's key.
+    const code = codeOf(answer.body);
+    if (answer.status === 401 && (code === 'ERR_BAD_SIGNATURE' || code === 'ERR_EXPIRED'))
+      return new RelayProblem(400, `Could not ${what}: ${reason}`);
     if (answer.status === 401)
       return new RelayProblem(
         502,
@@ -127,7 +162,7 @@ export class RelayClient {
 
   private async call(
     identity: PageIdentity,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: unknown,
     token?: string,
@@ -159,13 +194,78 @@ export class RelayClient {
 
   /** GET /v1/status/courses/:course, as the reader's token allows (a student: their own keys). */
   async courseStatus(identity: PageIdentity, limit = 50): Promise<CourseStatus> {
-    const answer = await this.call(
-      identity,
-      'GET',
-      `/v1/status/courses/${encodeURIComponent(identity.course)}?limit=${limit}`,
-    );
+    const answer = await this.call(identity, 'GET', this.coursePath(identity, `?limit=${limit}`));
     if (answer.status !== 200) throw this.refusal(answer, "read this course's sync status");
     return answer.body as CourseStatus;
+  }
+
+  private coursePath(identity: PageIdentity, rest = ''): string {
+    return `/v1/status/courses/${encodeURIComponent(identity.course)}${rest}`;
+  }
+
+  /** GET .../link/options: the course's link and the categories an admin allowed. */
+  async linkOptions(
+    identity: PageIdentity,
+  ): Promise<{ link: CourseLink | null; categories: Array<{ id: number; name: string }> }> {
+    const answer = await this.call(identity, 'GET', this.coursePath(identity, '/link/options'));
+    if (answer.status !== 200) throw this.refusal(answer, 'list the Discourse categories');
+    return answer.body as {
+      link: CourseLink | null;
+      categories: Array<{ id: number; name: string }>;
+    };
+  }
+
+  /** PUT .../link: links (or re-links) the course; instructors only (the relay checks again). */
+  async linkCourse(identity: PageIdentity, request: CourseLinkRequest): Promise<CourseLink> {
+    const answer = await this.call(identity, 'PUT', this.coursePath(identity, '/link'), request);
+    if (answer.status !== 200) throw this.refusal(answer, 'link this course to Discourse');
+    return (answer.body as { link: CourseLink }).link;
+  }
+
+  /** DELETE .../link: the relay's message says what stops syncing. */
+  async unlinkCourse(identity: PageIdentity): Promise<{ message: string }> {
+    const answer = await this.call(identity, 'DELETE', this.coursePath(identity, '/link'));
+    if (answer.status !== 200) throw this.refusal(answer, "remove this course's link");
+    return { message: String((answer.body as { message?: unknown }).message ?? '') };
+  }
+
+  /** PUT .../me/identity: what the launch says of its user (the token names the user). */
+  async putIdentity(identity: PageIdentity, facts: LaunchFacts): Promise<void> {
+    const answer = await this.call(
+      identity,
+      'PUT',
+      this.coursePath(identity, '/me/identity'),
+      facts,
+    );
+    if (answer.status !== 204) throw this.refusal(answer, 'note who you are in Canvas');
+  }
+
+  /** POST .../me/link/start: the Discourse page where the reader approves the link. */
+  async startUserLink(identity: PageIdentity, redirect: string): Promise<string> {
+    const answer = await this.call(identity, 'POST', this.coursePath(identity, '/me/link/start'), {
+      redirect,
+    });
+    if (answer.status !== 200) throw this.refusal(answer, 'start linking your forum account');
+    return String((answer.body as { url?: unknown }).url);
+  }
+
+  /** POST .../me/link/complete: Discourse's encrypted answer, for the token's own user only. */
+  async completeUserLink(identity: PageIdentity, payload: string): Promise<UserLink> {
+    const answer = await this.call(
+      identity,
+      'POST',
+      this.coursePath(identity, '/me/link/complete'),
+      { payload },
+    );
+    if (answer.status !== 200) throw this.refusal(answer, 'link your forum account');
+    return (answer.body as { link: UserLink }).link;
+  }
+
+  /** DELETE .../me/link. */
+  async unlinkMe(identity: PageIdentity): Promise<{ message: string }> {
+    const answer = await this.call(identity, 'DELETE', this.coursePath(identity, '/me/link'));
+    if (answer.status !== 200) throw this.refusal(answer, 'remove your forum link');
+    return { message: String((answer.body as { message?: unknown }).message ?? '') };
   }
 
   /** POST /v1/status/conflicts/:id/resolve {take}: instructors only (the relay checks again). */

@@ -3,10 +3,10 @@
 // every value is escaped here.
 import type { PageIdentity } from './identity.js';
 import type { CourseStatus } from './relay-client.js';
+import { button, escapeHtml, STYLE, time } from './render-common.js';
+import { renderWaiting } from './render-links.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml } from './render-common.js';
 
 /** An event's state, in words (relay/src/db/schema.ts EVENT_STATES). */
 export const STATE_WORDS: Record<string, string> = {
@@ -18,6 +18,7 @@ export const STATE_WORDS: Record<string, string> = {
   conflict: 'waiting for a decision (conflict)',
   parked: 'kept aside: the relay does not know this format yet',
   dead: 'failed: see "Failed deliveries"',
+  waiting: 'waiting for a link: see "Waiting for a link"',
 };
 
 const ENTITY_WORDS: Record<string, string> = {
@@ -59,21 +60,11 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-function time(iso: string): string {
-  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.replace('T', ' ').slice(0, 19))} UTC</time>`;
-}
-
-function button(action: string, label: string, fields: Record<string, string>): string {
-  const hidden = Object.entries(fields)
-    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
-    .join('');
-  return `<form method="post" action="${escapeHtml(action)}" class="cds-action">${hidden}<button type="submit">${escapeHtml(label)}</button></form>`;
-}
-
 /** The live part of the page: backlog, recent events, and for instructors conflicts and dead letters. */
 export function renderStatus(identity: PageIdentity, status: CourseStatus, ltik: string): string {
   const parts: string[] = [];
   const instructor = identity.role === 'instructor';
+  if (status.links) parts.push(renderWaiting(identity, status.links.waiting));
   const backlogRows = Object.entries(status.backlog)
     .map(
       ([tier, b]) =>
@@ -129,21 +120,13 @@ export function renderProblem(message: string): string {
   return `<div class="cds-problem" role="alert"><h2>The sync status is not available</h2><p>${escapeHtml(message)}</p></div>`;
 }
 
-const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;padding:1rem 1.5rem;color:#1b1b1b}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
-code{font-size:.85em;word-break:break-all}.cds-action{display:inline-block;margin:.2rem .5rem .2rem 0}
-button{font:inherit;padding:.35rem .8rem;border:1px solid #2d3b45;border-radius:4px;background:#fff;cursor:pointer}
-button:focus-visible{outline:3px solid #0770a3;outline-offset:2px}
-.cds-problem{border-left:4px solid #b3261e;background:#fdecea;padding:.5rem 1rem}
-.cds-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-#cds-notice:empty{display:none}#cds-notice{background:#eef6fb;padding:.5rem 1rem;border-left:4px solid #0770a3}`;
-
 export interface PageInput {
   identity: PageIdentity;
   ltik: string;
   /** The status fragment, or a problem fragment. */
   statusHtml: string;
+  /** The link sections (render-links.ts), or a problem fragment. */
+  linksHtml: string;
   /** The browser script (client.js), inlined. */
   script: string;
 }
@@ -153,10 +136,6 @@ export function renderPage(input: PageInput): string {
   const { identity, ltik } = input;
   const instructor = identity.role === 'instructor';
   const config = JSON.stringify({ ltik, role: identity.role }).replace(/</g, '\\u003c');
-  const linked = instructor
-    ? `<section aria-labelledby="cds-links-h"><h2 id="cds-links-h">Linked in Discourse</h2>
-<dl><dt>Category</dt><dd id="cds-category">not linked yet</dd><dt>Group</dt><dd id="cds-group">not linked yet</dd></dl></section>`
-    : '';
   const sync = instructor ? `<p>${button('/lti/page/sync', 'Sync now', { ltik })}</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -164,8 +143,9 @@ export function renderPage(input: PageInput): string {
 <body><main id="cds-page" data-role="${identity.role}">
 <h1>Discourse sync: ${escapeHtml(identity.courseTitle)}</h1>
 <p id="cds-viewing">${instructor ? 'Instructor view: the sync of every change in this course.' : 'Student view: the sync of your own grades, submissions and results in this course.'}</p>
-${linked}${sync}
 <div id="cds-notice" role="status" aria-live="polite"></div>
+<div id="cds-links">${input.linksHtml}</div>
+${sync}
 <p id="cds-live" class="cds-sr" aria-live="off">Live updates: connecting</p>
 <div id="cds-status">${input.statusHtml}</div>
 </main>

@@ -6,16 +6,18 @@ import { readFileSync } from 'node:fs';
 import { Router, type Request, type Response } from 'express';
 import type { IdToken } from 'ltijs';
 import { z } from 'zod';
-import { CdsError } from '@cds/shared';
-import { pageIdentity, type PageIdentity } from './identity.js';
-import { sendRefusal } from './messages.js';
+import { launchFacts, pageIdentity, type PageIdentity } from './identity.js';
+import { LINK_ROUTES, linkRoutes } from './link-routes.js';
 import {
   RelayClient,
   RelayProblem,
   syncNowEvent,
+  type CourseStatus,
   type RelayClientOptions,
 } from './relay-client.js';
+import { renderLinks, type LinkChoices } from './render-links.js';
 import { renderPage, renderProblem, renderStatus } from './render.js';
+import { done, fail, parse, requireInstructor } from './respond.js';
 
 export const PAGE_ROUTES = {
   status: '/lti/page/status',
@@ -23,6 +25,8 @@ export const PAGE_ROUTES = {
   resolve: '/lti/page/conflicts/:id/resolve',
   replay: '/lti/page/dead-letters/:eventId/replay',
   sync: '/lti/page/sync',
+  links: '/lti/page/links',
+  ...LINK_ROUTES,
 } as const;
 
 export interface CoursePageOptions extends RelayClientOptions {
@@ -30,6 +34,10 @@ export interface CoursePageOptions extends RelayClientOptions {
   onSyncNow?: (identity: PageIdentity) => Promise<void>;
   /** CANVAS_SHARD_ID: makes the launch's local Canvas ids global, as the keys carry them. */
   shardId?: string;
+  /** LTI_PUBLIC_URL, for the link-back from Discourse (createLtiTool sets it). */
+  publicUrl?: string;
+  /** LTI_KEY, which signs that link-back's state (createLtiTool sets it). */
+  secret?: string;
 }
 
 const CLIENT_SCRIPT = readFileSync(new URL('./client.js', import.meta.url), 'utf8');
@@ -39,45 +47,6 @@ const resolveBody = z.object({
 });
 const conflictId = z.string().regex(/^[\w-]{1,100}$/, 'must be a conflict id');
 const eventId = z.uuid({ error: 'must be an event id (a UUID)' });
-
-function wantsJson(req: Request): boolean {
-  return (
-    req.is('application/json') === 'application/json' || req.accepts(['html', 'json']) === 'json'
-  );
-}
-
-/** Answers an action: JSON for the script, or back to the page for a plain form post. */
-function done(req: Request, res: Response, status: number, body: Record<string, unknown>): void {
-  if (wantsJson(req)) {
-    res.status(status).json(body);
-    return;
-  }
-  const ltik = String(res.locals.ltik ?? '');
-  res.redirect(303, `/lti/launch?ltik=${encodeURIComponent(ltik)}`);
-}
-
-function fail(req: Request, res: Response, error: unknown, onError: (e: unknown) => void): void {
-  if (error instanceof RelayProblem) return sendRefusal(req, res, error.status, error.message);
-  if (error instanceof CdsError) {
-    const status = error.code === 'ERR_FORBIDDEN' ? 403 : 400;
-    return sendRefusal(req, res, status, error.message);
-  }
-  onError(error);
-  sendRefusal(
-    req,
-    res,
-    500,
-    'The sync tool failed unexpectedly; the error is in its log. Try again.',
-  );
-}
-
-function requireInstructor(identity: PageIdentity, what: string): void {
-  if (identity.role !== 'instructor')
-    throw new CdsError(
-      'ERR_FORBIDDEN',
-      `Only the course's instructors can ${what}; you opened the tool as a student, so you see your own sync status only.`,
-    );
-}
 
 export interface CoursePage {
   /** ltijs's onConnect: the page for the launch's course and role. */
@@ -96,19 +65,60 @@ export function createCoursePage(
   const identityOf = (res: Response): PageIdentity =>
     pageIdentity(res.locals.token as IdToken, options.shardId);
 
-  async function statusHtml(identity: PageIdentity, ltik: string): Promise<string> {
+  async function statusHtml(
+    identity: PageIdentity,
+    ltik: string,
+  ): Promise<{ html: string; status?: CourseStatus }> {
     try {
-      return renderStatus(identity, await relay.courseStatus(identity), ltik);
+      const status = await relay.courseStatus(identity);
+      return { html: renderStatus(identity, status, ltik), status };
     } catch (error) {
-      if (error instanceof RelayProblem) return renderProblem(error.message);
+      if (error instanceof RelayProblem) return { html: renderProblem(error.message) };
       throw error;
     }
+  }
+
+  /** What an instructor may link the course to; the relay's reason when it cannot. */
+  async function choicesFor(identity: PageIdentity): Promise<LinkChoices | undefined> {
+    if (identity.role !== 'instructor') return undefined;
+    try {
+      return { categories: (await relay.linkOptions(identity)).categories };
+    } catch (error) {
+      if (error instanceof RelayProblem) return { categories: [], problem: error.message };
+      throw error;
+    }
+  }
+
+  /** The link sections; `status` when the caller already read it. */
+  async function linksHtml(
+    identity: PageIdentity,
+    ltik: string,
+    status?: CourseStatus,
+  ): Promise<string> {
+    let read = status;
+    if (!read)
+      try {
+        read = await relay.courseStatus(identity, 1);
+      } catch (error) {
+        if (error instanceof RelayProblem) return '';
+        throw error;
+      }
+    return renderLinks(identity, read.links, await choicesFor(identity), ltik);
+  }
+
+  /** Tells the relay who the launch's user is; a failure is logged and changes nothing here. */
+  function noteIdentity(identity: PageIdentity, token: IdToken): void {
+    const facts = launchFacts(token);
+    if (Object.keys(facts).length === 0) return;
+    relay.putIdentity(identity, facts).catch((error: unknown) => onError(error));
   }
 
   async function onLaunch(token: IdToken, req: Request, res: Response): Promise<void> {
     try {
       const identity = pageIdentity(token, options.shardId);
       const ltik = String(res.locals.ltik ?? '');
+      noteIdentity(identity, token);
+      const status = await statusHtml(identity, ltik);
       res
         .type('html')
         .set('Cache-Control', 'no-store')
@@ -116,7 +126,8 @@ export function createCoursePage(
           renderPage({
             identity,
             ltik,
-            statusHtml: await statusHtml(identity, ltik),
+            statusHtml: status.html,
+            linksHtml: status.status ? await linksHtml(identity, ltik, status.status) : '',
             script: CLIENT_SCRIPT,
           }),
         );
@@ -132,10 +143,30 @@ export function createCoursePage(
       res
         .type('html')
         .set('Cache-Control', 'no-store')
-        .send(await statusHtml(identity, String(res.locals.ltik ?? '')));
+        .send((await statusHtml(identity, String(res.locals.ltik ?? ''))).html);
     } catch (error) {
       fail(req, res, error, onError);
     }
+  });
+
+  router.get(PAGE_ROUTES.links, async (req, res) => {
+    try {
+      const identity = identityOf(res);
+      res
+        .type('html')
+        .set('Cache-Control', 'no-store')
+        .send(await linksHtml(identity, String(res.locals.ltik ?? '')));
+    } catch (error) {
+      fail(req, res, error, onError);
+    }
+  });
+
+  linkRoutes(router, {
+    relay,
+    identityOf,
+    publicUrl: options.publicUrl,
+    secret: options.secret,
+    onError,
   });
 
   router.post(PAGE_ROUTES.resolve, async (req, res) => {
@@ -213,10 +244,4 @@ export function createCoursePage(
   });
 
   return { onLaunch, router, relay };
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new CdsError('ERR_MALFORMED', result.error.issues[0]!.message);
 }

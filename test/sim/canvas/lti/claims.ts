@@ -90,6 +90,8 @@ export function expandCustom(
     '$Canvas.user.id': String(ctx.user.id),
     '$Canvas.user.loginId': ctx.user.login_id,
     '$Canvas.user.sisid': ctx.user.sis_user_id ?? '',
+    // Only with a SIS login; otherwise Canvas sends the variable's name (PSEUDONYM_GUARD).
+    ...(ctx.user.sis_user_id ? { '$Canvas.user.sisSourceId': ctx.user.sis_user_id } : {}),
     '$Canvas.course.id': String(ctx.course.id),
     // https://canvas.instructure.com/doc/api/file.tools_variable_substitutions.html
     '$com.instructure.Context.globalId': globalId(ctx.course.id),

@@ -99,6 +99,7 @@ function openidConfiguration(ctx: PlatformContext): Record<string, unknown> {
         'Canvas.user.id',
         'Canvas.user.loginId',
         'Canvas.user.sisid',
+        'Canvas.user.sisSourceId',
         'Context.id',
         'Context.title',
         'Person.email.primary',
