@@ -62,6 +62,7 @@ describe('links on the course page in Chromium (sqlite)', function () {
   let teacher: User;
   let student: User;
   let classmate: User;
+  let shared: { id: number; name: string };
   /** What the Discourse simulator took for Sam's account, in order. */
   const samWrites: string[] = [];
 
@@ -69,6 +70,8 @@ describe('links on the course page in Chromium (sqlite)', function () {
     discourse = await startDiscourseSimulator({ rateLimits: { adminApiPerMinute: 100_000 } });
     // What the plugin's register_editable_user_custom_field(:cds_sync_state, staff_only) does.
     discourse.state.editableUserCustomFields.staff.add(SYNC_STATE_FIELD);
+    // A category an admin allows instructors to pick (LINK_ALLOWED_CATEGORIES).
+    shared = dm.createCategory(discourse.state, { name: 'Life sciences forum' });
     h = await new RelayHarness({
       dialect: 'sqlite',
       // No external_id matches: Sam's account is linked only when Sam links it.
@@ -76,6 +79,7 @@ describe('links on the course page in Chromium (sqlite)', function () {
         DISCOURSE_URL: discourse.url,
         DISCOURSE_API_KEY: discourse.apiKey,
         DISCOURSE_EXTERNAL_ID: 'none',
+        LINK_ALLOWED_CATEGORIES: String(shared.id),
       },
     }).start();
     canvas = await startCanvasSimulator();
@@ -168,6 +172,11 @@ describe('links on the course page in Chromium (sqlite)', function () {
       (await frame.textContent('#cds-course-link'))!,
       /Link this course to Discourse.*Biology 101 has no Discourse category yet/s,
     );
+    assert.deepEqual(
+      await frame.$$eval('#cds-pick option', (os) => os.map((o) => o.textContent)),
+      ['Life sciences forum'],
+      'the allowed category is offered',
+    );
     await screenshot(page, 'links-1-instructor-unlinked');
     const categoriesBefore = discourse.state.categories.size;
 
@@ -193,6 +202,18 @@ describe('links on the course page in Chromium (sqlite)', function () {
       [globalId(course.id), category.id, group.id, 'created'],
     );
     await screenshot(page, 'links-2-instructor-linked');
+
+    // Later: the instructor changes the link to the allowed category, keeping the course's group.
+    await frame.click('#cds-change-link summary');
+    await frame.selectOption('#cds-pick', String(shared.id));
+    await frame.click('text=Use this category');
+    await frame.waitForSelector('#cds-category:has-text("Life sciences forum")');
+    assert.equal(await frame.textContent('#cds-group'), groupName);
+    const [changed] = await h.relay.store.db.selectFrom('course_links').selectAll().execute();
+    assert.deepEqual(
+      [changed?.category_id, changed?.group_id, changed?.method],
+      [shared.id, group.id, 'picked'],
+    );
     await page.close();
   });
 
