@@ -76,6 +76,34 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((JSON.parse(audit[0]!.detail) as { method: string }).method, 'external_id');
     });
 
+    it('never links again automatically a link the student removed, and says so', async () => {
+      w = await new LinksWorld(dialect, { DISCOURSE_EXTERNAL_ID: 'canvas_user_id' }).start();
+      const seq = 51;
+      const account = w.account('sso_student51', { external_id: studentId(seq) });
+      const first = eventOf('grade', seq);
+      await w.h.send([first]);
+      assert.equal((await w.settled(first.id)).state, 'applied');
+      const student = await w.token('student', studentId(seq));
+      const removed = await w.api('DELETE', `/v1/status/courses/${COURSE}/me/link`, student);
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      // The same external id still matches, but the student said no: the next grade waits.
+      const next = eventOf('grade', seq + 100);
+      next.payload = { ...next.payload, user_id: studentId(seq) };
+      next.key = `course:${String(next.payload.course_id)}/user:${studentId(seq)}/assignment:${String(next.payload.assignment_id)}`;
+      await w.h.send([next]);
+      const held = await w.settled(next.id);
+      assert.equal(held.state, 'waiting');
+      assert.match(
+        held.reason ?? '',
+        /^pending: user not linked \(the forum link was removed by lti:/,
+      );
+      assert.deepEqual(await w.userLinks(), []);
+      assert.deepEqual(w.writesOf(account.id), ['user_updated'], 'nothing more written');
+      // Linking again by hand (the student, or an admin) lifts it and sends what waited.
+      await w.linkUser(studentId(seq), 'sso_student51');
+      assert.equal((await w.settled(next.id)).state, 'applied');
+    });
+
     it('never links on an e-mail two accounts have, nor without an external_id, and says why', async () => {
       w = await new LinksWorld(dialect, {
         DISCOURSE_EXTERNAL_ID: 'sis_user_id',

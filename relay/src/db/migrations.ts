@@ -198,6 +198,13 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .on('link_waits')
         .columns(['need', 'received_at'])
         .execute();
+      // A user link a person removed: never made again automatically (external id, e-mail).
+      await db.schema
+        .createTable('user_link_optouts')
+        .addColumn('canvas_user_id', 'text', (c) => c.primaryKey())
+        .addColumn('removed_by', 'text', (c) => c.notNull())
+        .addColumn('removed_at', 'bigint', (c) => c.notNull())
+        .execute();
       await db.schema
         .createTable('link_requests')
         .addColumn('nonce', 'text', (c) => c.primaryKey())

@@ -19,6 +19,7 @@ export interface Database {
   canvas_identities: CanvasIdentitiesTable;
   link_waits: LinkWaitsTable;
   link_requests: LinkRequestsTable;
+  user_link_optouts: UserLinkOptoutsTable;
 }
 
 /** Where an event is in its life: the log is the outbox, so every accepted event has a row. */
@@ -194,4 +195,11 @@ export interface LinkRequestsTable {
   /** PKCS#8 PEM; the row is deleted when the flow completes or expires. */
   private_key: string;
   expires_at: number;
+}
+
+/** A user link a person removed: the relay does not link that user automatically again. */
+export interface UserLinkOptoutsTable {
+  canvas_user_id: string;
+  removed_by: string;
+  removed_at: number;
 }

@@ -9,6 +9,7 @@ import type { Db } from '../store/common.js';
 import {
   courseLinkOfCategory,
   getCourseLink,
+  getOptout,
   getUserLink,
   userLinkOfDiscourseUser,
 } from '../store/links.js';
@@ -79,6 +80,11 @@ export class LinkResolver {
     return { ready, waiting };
   }
 
+  /** Releases the waits of these needs whose links exist now (LinkService.releaseLinked). */
+  releaseLinked(needs: readonly string[]): Promise<void> {
+    return this.options.service.releaseLinked(needs);
+  }
+
   /** A link was made or removed elsewhere: look the user up again next time. */
   forget(canvasUserId: string): void {
     this.misses.delete(canvasUserId);
@@ -118,6 +124,11 @@ export class LinkResolver {
   private async findUser(canvasUserId: string): Promise<Found> {
     const user = await getUserLink(this.options.db, canvasUserId);
     if (user) return { user };
+    const optout = await getOptout(this.options.db, canvasUserId);
+    if (optout)
+      return {
+        missing: `the forum link was removed by ${optout.removedBy} on ${new Date(optout.removedAt).toISOString().slice(0, 10)} and is not made again automatically; the student can link an account from the tool's page in Canvas`,
+      };
     const { discovery } = this.options;
     const selfService = "the student can link their forum account from the tool's page in Canvas";
     if (!discovery)

@@ -13,8 +13,11 @@ import { writeTransaction, type Tx } from '../db/transaction.js';
 import type { RelayQueues } from '../queue/queues.js';
 import { setEventState } from '../store/events.js';
 import {
+  addOptout,
   courseLinkOfCategory,
   deleteCourseLink,
+  deleteOptout,
+  getOptout,
   deleteUserLink,
   getCourseLink,
   getUserLink,
@@ -40,6 +43,26 @@ export interface NewUserLink {
   discourseUserId: number;
   discourseUsername: string;
   method: UserLinkMethod;
+}
+
+/** Link methods the relay uses on its own: never against a person's removal. */
+const AUTOMATIC = new Set<UserLinkMethod>(['external_id', 'email']);
+
+/** Whether the link a wait's need names (links/needs.ts needKey) exists. */
+async function linkExists(trx: Tx, need: string): Promise<boolean> {
+  const [kind, id = ''] = need.split(/:(.*)/s);
+  switch (kind) {
+    case 'course':
+      return (await getCourseLink(trx, id)) !== undefined;
+    case 'category':
+      return (await courseLinkOfCategory(trx, Number(id))) !== undefined;
+    case 'user':
+      return (await getUserLink(trx, id)) !== undefined;
+    case 'discourse_user':
+      return (await userLinkOfDiscourseUser(trx, Number(id))) !== undefined;
+    default:
+      return false;
+  }
 }
 
 /** A delivery job owed by a released wait: sent after the transaction commits. */
@@ -122,6 +145,14 @@ export class LinkService {
           'ERR_CONFLICT',
           `Discourse account @${taken.discourse_username} is already linked to another Canvas user`,
         );
+      if (AUTOMATIC.has(link.method)) {
+        const optout = await getOptout(trx, link.canvasUserId);
+        if (optout)
+          throw new CdsError(
+            'ERR_CONFLICT',
+            `the forum link of Canvas user ${link.canvasUserId} was removed by ${optout.removedBy} on ${new Date(optout.removedAt).toISOString()}: it is not made again automatically`,
+          );
+      } else await deleteOptout(trx, link.canvasUserId);
       const before = await getUserLink(trx, link.canvasUserId);
       const row = {
         canvas_user_id: link.canvasUserId,
@@ -155,6 +186,8 @@ export class LinkService {
       const before = await getUserLink(trx, canvasUserId);
       if (!before) throw new CdsError('ERR_NOT_FOUND', `Canvas user ${canvasUserId} is not linked`);
       await deleteUserLink(trx, canvasUserId);
+      // A person removed it: finding the same account again by its external id or e-mail would undo that.
+      await addOptout(trx, canvasUserId, actor);
       await appendAudit(trx, [
         { actor, action: 'link.user.removed', subject: `user:${canvasUserId}`, detail: before },
       ]);
@@ -178,6 +211,19 @@ export class LinkService {
     return result;
   }
 
+  /**
+   * Releases the waits for those of these needs whose link exists: a link made while a worker
+   * was holding a delivery for it (after it looked, before its wait was saved) releases it now.
+   */
+  async releaseLinked(needs: readonly string[]): Promise<void> {
+    const { jobs } = await this.change(async (trx) => {
+      const linked: string[] = [];
+      for (const need of new Set(needs)) if (await linkExists(trx, need)) linked.push(need);
+      return { result: undefined, jobs: await this.releaseIn(trx, linked) };
+    });
+    await this.enqueue(jobs);
+  }
+
   private change<T>(work: (trx: Tx) => Promise<{ result: T; jobs: ReleasedJob[] }>) {
     return writeTransaction(this.store, work);
   }
@@ -192,6 +238,7 @@ export class LinkService {
     const now = Date.now();
     const jobs = new Map<string, ReleasedJob>();
     const byTarget = new Map<string, string[]>();
+    const sent = new Set<string>();
     for (const wait of waits)
       byTarget.set(wait.target, [...(byTarget.get(wait.target) ?? []), wait.eventId]);
     for (const [target, eventIds] of byTarget) {

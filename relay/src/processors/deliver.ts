@@ -111,6 +111,8 @@ export async function deliverToTarget(
     ]);
     return done;
   });
+  // A link made while these were being held released nothing: release them now.
+  if (waiting.length > 0) await deps.links.releaseLinked(waiting.map((w) => w.need));
   return { delivered: taken.length, applied, refused, waiting };
 }
 

@@ -124,6 +124,30 @@ export async function deleteUserLink(db: Db, canvasUserId: string): Promise<bool
   return Number(result.numDeletedRows) > 0;
 }
 
+/** Remembers that a person removed this user's link: automatic linking stays off for them. */
+export async function addOptout(db: Db, canvasUserId: string, removedBy: string, now = Date.now()) {
+  await db
+    .insertInto('user_link_optouts')
+    .values({ canvas_user_id: canvasUserId, removed_by: removedBy, removed_at: now })
+    .onConflict((oc) =>
+      oc.column('canvas_user_id').doUpdateSet({ removed_by: removedBy, removed_at: now }),
+    )
+    .execute();
+}
+
+export async function getOptout(db: Db, canvasUserId: string) {
+  const row = await db
+    .selectFrom('user_link_optouts')
+    .selectAll()
+    .where('canvas_user_id', '=', canvasUserId)
+    .executeTakeFirst();
+  return row && { removedBy: row.removed_by, removedAt: Number(row.removed_at) };
+}
+
+export async function deleteOptout(db: Db, canvasUserId: string): Promise<void> {
+  await db.deleteFrom('user_link_optouts').where('canvas_user_id', '=', canvasUserId).execute();
+}
+
 export async function listUserLinks(db: Db): Promise<UserLink[]> {
   const rows = await db.selectFrom('user_links').selectAll().orderBy('canvas_user_id').execute();
   return rows.map(userLinkOf);
