@@ -88,6 +88,7 @@ describe('the LTI tool settings', () => {
         CANVAS_LIVE_EVENTS_UNSIGNED: 'allow',
         CANVAS_POLL_COURSES: '21070000000000565, 566',
         CANVAS_POLL_INTERVAL: '30s',
+        CANVAS_CERTIFICATE_COURSES: '565,21070000000000566',
         CANVAS_SHARD_ID: '2107',
         CANVAS_PLATFORM_ISSUER: 'https://canvas.instructure.com',
         FORUM_PARTICIPATION_POSTS: '5',
@@ -100,6 +101,7 @@ describe('the LTI tool settings', () => {
       });
       assert.deepEqual(s.poll, { courses: ['21070000000000565', '566'], intervalMs: 30_000 });
       assert.equal(s.shardId, '2107');
+      assert.deepEqual(s.certificateCourses, ['565', '21070000000000566']);
       assert.equal(s.writer.relayJwksUrl, 'https://relay.example.edu/.well-known/jwks.json');
       assert.equal(s.writer.platform.issuer, 'https://canvas.instructure.com');
       assert.equal(s.writer.forumPostsForFullMarks, 5);
@@ -117,12 +119,14 @@ describe('the LTI tool settings', () => {
           loadLtiSettings({
             LTI_KEY: KEY,
             CANVAS_LIVE_EVENTS_UNSIGNED: 'yes',
+            CANVAS_CERTIFICATE_COURSES: 'CS101',
             CANVAS_POLL_INTERVAL: 'often',
             CANVAS_URL: 'school',
           }),
         (e: Error) =>
           /CANVAS_LIVE_EVENTS_UNSIGNED must be "allow"/.test(e.message) &&
           /CANVAS_POLL_INTERVAL "often" is not a duration/.test(e.message) &&
+          /CANVAS_CERTIFICATE_COURSES must be Canvas course ids/.test(e.message) &&
           /CANVAS_URL must be an http\(s\) URL/.test(e.message),
       );
     });

@@ -51,6 +51,8 @@ export interface LtiSettings {
     /** CANVAS_POLL_INTERVAL. @defaultValue 5m */
     intervalMs: number;
   };
+  /** CANVAS_CERTIFICATE_COURSES: courses whose completion issues a certificate (global, or local with CANVAS_SHARD_ID). @defaultValue none */
+  certificateCourses: string[];
   /** The Canvas writer (POST /v1/deliveries). */
   writer: {
     /** RELAY_JWKS_URL: the relay's delivery keys. @defaultValue RELAY_URL/.well-known/jwks.json */
@@ -71,6 +73,21 @@ const httpUrl = (example: string) =>
   z
     .url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` })
     .transform((u) => u.replace(/\/+$/, ''));
+
+/** Canvas course ids, comma-separated. */
+const courseIds = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (ids) => ids.every((id) => /^\d{1,20}$/.test(id)),
+    'must be Canvas course ids separated by commas',
+  )
+  .default([]);
 
 const envSchema = z.object({
   LTI_PORT: portSchema.default(DEFAULT_LTI_PORT),
@@ -96,20 +113,9 @@ const envSchema = z.object({
   CANVAS_LIVE_EVENTS_UNSIGNED: z
     .enum(['allow', 'refuse'], { error: 'must be "allow" (testing only) or "refuse"' })
     .default('refuse'),
-  CANVAS_POLL_COURSES: z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (ids) => ids.every((id) => /^\d{1,20}$/.test(id)),
-      'must be Canvas course ids separated by commas',
-    )
-    .default([]),
+  CANVAS_POLL_COURSES: courseIds,
   CANVAS_POLL_INTERVAL: durationSchema.default(300_000),
+  CANVAS_CERTIFICATE_COURSES: courseIds,
   RELAY_JWKS_URL: httpUrl('https://relay.example.edu/.well-known/jwks.json').optional(),
   CANVAS_PLATFORM_ISSUER: z.string().min(1).optional(),
   CANVAS_PLATFORM_CLIENT_ID: z.string().min(1).optional(),
@@ -168,6 +174,7 @@ export function loadLtiSettings(env: Env = process.env): LtiSettings {
       allowUnsigned: s.CANVAS_LIVE_EVENTS_UNSIGNED === 'allow',
     },
     poll: { courses: s.CANVAS_POLL_COURSES, intervalMs: s.CANVAS_POLL_INTERVAL },
+    certificateCourses: s.CANVAS_CERTIFICATE_COURSES,
     writer: {
       relayJwksUrl: s.RELAY_JWKS_URL ?? `${relayUrl}/.well-known/jwks.json`,
       platform: { issuer: s.CANVAS_PLATFORM_ISSUER, clientId: s.CANVAS_PLATFORM_CLIENT_ID },

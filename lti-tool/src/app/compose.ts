@@ -112,7 +112,10 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
       log.warn(
         'signed Live Events are refused until CANVAS_LIVE_EVENTS_JWKS_URL is set (Canvas Live Events JWKS)',
       );
+    // The mapping takes a course's local id (as Canvas's pages show it) or its global one.
+    const mapOptions = { certificateCourses: settings.certificateCourses };
     const intake = canvasIntakeRouter({
+      mapOptions,
       verify: createLiveEventsVerifier({
         jwksUrl: settings.liveEvents.jwksUrl,
         allowUnsigned: settings.liveEvents.allowUnsigned,
@@ -185,6 +188,7 @@ export async function startLtiTool(options: StartLtiToolOptions): Promise<Runnin
         rest,
         outbox,
         courses: () => settings.poll.courses,
+        mapOptions,
         shardId: settings.shardId,
         intervalMs: settings.poll.intervalMs,
         onStored: sender.wake,
