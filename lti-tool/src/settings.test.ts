@@ -20,6 +20,7 @@ describe('the LTI tool settings', () => {
       canvas: { url: undefined, apiToken: undefined },
       liveEvents: { jwksUrl: undefined, allowUnsigned: false },
       poll: { courses: [], intervalMs: 300_000 },
+      certificateCourses: [],
       writer: {
         relayJwksUrl: 'http://127.0.0.1:8080/.well-known/jwks.json',
         platform: { issuer: undefined, clientId: undefined },
