@@ -160,6 +160,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         [courseGrade.id],
       );
       assert.equal((await call(`/v1/status/events/${courseGrade.id}`, groupModerator)).status, 200);
+      const categoryLink = await call('/v1/status/categories/77/link', groupModerator);
+      assert.equal(categoryLink.status, 200, categoryLink.message);
+      assert.equal((categoryLink.body.link as { course_id: string }).course_id, '565');
+      const elsewhere = await call(
+        '/v1/status/categories/77/link',
+        pluginToken('user', { categories: [78] }),
+      );
+      assert.equal(elsewhere.status, 404);
+      assert.match(elsewhere.message, /not linked to a Canvas course that you moderate/);
+      const unlinked = await call('/v1/status/categories/79/link', pluginToken('admin'));
+      assert.equal(unlinked.status, 404);
+      assert.match(unlinked.message, /^Discourse category 79 is not linked to a Canvas course$/);
+      const malformed = await call('/v1/status/categories/abc/link', pluginToken('admin'));
+      assert.equal(malformed.status, 400);
+      assert.match(malformed.message, /"category" must be a Discourse category id/);
       const moderator = pluginToken('moderator', { categories: [77] });
       assert.equal((await course(moderator)).status, 200);
       // The category's moderators read; acting stays with instructors and site staff.

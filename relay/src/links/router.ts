@@ -5,6 +5,7 @@ import type { Store } from '../db/connect.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { actorOf, mayAct, requireAdmin, requireCourse } from '../status/scope.js';
 import {
+  courseLinkOfCategory,
   getCourseLink,
   getUserLink,
   listCourseLinks,
@@ -26,6 +27,10 @@ export interface LinksRouterDeps {
 }
 
 const courseParam = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
+const categoryParam = z
+  .string()
+  .regex(/^\d{1,12}$/, 'must be a Discourse category id (digits)')
+  .transform(Number);
 const linkBody = z.union(
   [
     z.strictObject({ create: z.strictObject({ name: z.string().trim().min(1).max(200) }) }),
@@ -215,6 +220,24 @@ export function linksRouter(deps: LinksRouterDeps): Router {
       removed,
       message: `Your Canvas account is no longer linked to @${removed.discourse_username}: your grades and badges stop syncing to Discourse until you link an account again.`,
     });
+  });
+
+  // The plugin's category panel: which course a category is, for its moderators and admins.
+  router.get('/v1/status/categories/:category/link', async (req, res) => {
+    const category = parse(categoryParam, req.params.category, 'path parameter "category"');
+    const principal = principalOf(res.locals);
+    const link = await courseLinkOfCategory(deps.store.db, category);
+    const visible =
+      principal.kind === 'admin' ||
+      (principal.kind === 'discourse' &&
+        (principal.role === 'admin' ||
+          (link !== undefined && principal.courses.includes(link.course_id))));
+    if (!link || !visible)
+      throw new CdsError(
+        'ERR_NOT_FOUND',
+        `Discourse category ${category} is not linked to a Canvas course${visible ? '' : ' that you moderate'}`,
+      );
+    res.json({ link });
   });
 
   router.get('/v1/status/links', async (_req, res) => {
