@@ -124,6 +124,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     const eventStatus = (id: string) => getJson<EventStatusBody>(`/v1/status/events/${id}`);
     const summary = async () => (await getJson<SummaryBody>('/v1/status/summary')).body;
     const stateOf = async (id: string) => (await eventStatus(id)).body.event?.state;
+    /** Concurrent edits of one page from both sides: an open conflict. */
+    const contentEditConflict = async (seq: number) => {
+      const canvas = exampleEvent('content_edit', seq, { source: 'canvas', vv: { canvas: 1 } });
+      const discourse = exampleEvent('content_edit', seq, {
+        source: 'discourse',
+        vv: { discourse: 1 },
+      });
+      discourse.payload = { ...canvas.payload, body_html: '<p>discourse text</p>' };
+      for (const event of [canvas, discourse]) {
+        await h.send([event]);
+        await h.relay.workers!.runBackgroundBatch();
+      }
+      await waitFor('the conflict', async () => (await stateOf(discourse.id)) === 'conflict');
+      return { canvas, discourse };
+    };
 
     beforeEach(async () => {
       h = await new RelayHarness({ dialect }).start();
@@ -278,17 +293,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
 
       it('lists the open conflict of concurrent content edits, also in the summary', async () => {
-        const canvas = exampleEvent('content_edit', 4, { source: 'canvas', vv: { canvas: 1 } });
-        const discourse = exampleEvent('content_edit', 4, {
-          source: 'discourse',
-          vv: { discourse: 1 },
-        });
-        discourse.payload = { ...canvas.payload, body_html: '<p>discourse text</p>' };
-        for (const event of [canvas, discourse]) {
-          await h.send([event]);
-          await h.relay.workers!.runBackgroundBatch();
-        }
-        await waitFor('the conflict', async () => (await stateOf(discourse.id)) === 'conflict');
+        const { canvas, discourse } = await contentEditConflict(4);
         const { body } = await getJson<{
           syncState: { status: string } | null;
           conflicts: Array<{ eventIds: string[] }>;
@@ -328,17 +333,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await h.send(events);
         await waitFor('both dead', async () => (await summary()).tiers.critical!.states.dead === 2);
         h.target.mode = { kind: 'ok' };
-        const canvas = exampleEvent('content_edit', 9, { source: 'canvas', vv: { canvas: 1 } });
-        const discourse = exampleEvent('content_edit', 9, {
-          source: 'discourse',
-          vv: { discourse: 1 },
-        });
-        discourse.payload = { ...canvas.payload, body_html: '<p>discourse text</p>' };
-        for (const event of [canvas, discourse]) {
-          await h.send([event]);
-          await h.relay.workers!.runBackgroundBatch();
-        }
-        await waitFor('the conflict', async () => (await stateOf(discourse.id)) === 'conflict');
+        const { canvas } = await contentEditConflict(9);
         const { status, body } = await getJson<{
           conflicts: Array<{ key: string }>;
           deadLetters: Array<{ eventId: string; lastError: string }>;

@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { CdsError, type CourseLink, type UserLink } from '@cds/shared';
 import type { Store } from '../db/connect.js';
+import { parseRequestPart } from '../http/parse.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { actorOf, mayAct, requireAdmin, requireCourse } from '../status/scope.js';
 import {
@@ -56,14 +57,6 @@ const startBody = z.strictObject({
 const completeBody = z.strictObject({
   payload: z.string().min(16, 'must be the payload Discourse redirected back with').max(4096),
 });
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const name = issue.path.length > 0 ? `${where} "${issue.path.join('.')}"` : where;
-  throw new CdsError('ERR_MALFORMED', `${name} ${issue.message}`);
-}
 
 const NOT_CONFIGURED = (what: string) =>
   new CdsError(
@@ -135,7 +128,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   router.use('/v1/status', express.json({ limit: '16kb' }));
 
   router.get('/v1/status/courses/:course/link/options', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     requireCourseActor(principalOf(res.locals), course);
     if (!deps.setup) throw NOT_CONFIGURED('Linking a course');
     res.json({
@@ -145,10 +138,10 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.put('/v1/status/courses/:course/link', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     const principal = principalOf(res.locals);
     requireCourseActor(principal, course);
-    const body = parse(linkBody, req.body, 'body');
+    const body = parseRequestPart(linkBody, req.body, 'body');
     if (!deps.setup) throw NOT_CONFIGURED('Linking a course');
     const forum =
       'create' in body
@@ -169,7 +162,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.delete('/v1/status/courses/:course/link', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     const principal = principalOf(res.locals);
     requireCourseActor(principal, course);
     const removed = await deps.service.unlinkCourse(course, actorOf(principal));
@@ -180,9 +173,9 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.put('/v1/status/courses/:course/me/identity', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     const who = me(principalOf(res.locals), course);
-    const body = parse(identityBody, req.body, 'body');
+    const body = parseRequestPart(identityBody, req.body, 'body');
     await putIdentity(deps.store.db, {
       canvas_user_id: who.canvasUserId,
       lti_sub: body.lti_sub ?? null,
@@ -194,23 +187,23 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.post('/v1/status/courses/:course/me/link/start', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     const who = me(principalOf(res.locals), course);
-    const body = parse(startBody, req.body, 'body');
+    const body = parseRequestPart(startBody, req.body, 'body');
     if (!deps.selfService) throw NOT_CONFIGURED('Linking a forum account');
     res.json({ url: await deps.selfService.start(who, body.redirect) });
   });
 
   router.post('/v1/status/courses/:course/me/link/complete', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     const who = me(principalOf(res.locals), course);
-    const body = parse(completeBody, req.body, 'body');
+    const body = parseRequestPart(completeBody, req.body, 'body');
     if (!deps.selfService) throw NOT_CONFIGURED('Linking a forum account');
     res.json({ link: await deps.selfService.complete(who, body.payload) });
   });
 
   router.delete('/v1/status/courses/:course/me/link', async (req, res) => {
-    const course = parse(courseParam, req.params.course, 'path parameter "course"');
+    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
     const who = me(principalOf(res.locals), course);
     const removed = await deps.service.unlinkUser(
       who.canvasUserId,
@@ -224,7 +217,11 @@ export function linksRouter(deps: LinksRouterDeps): Router {
 
   // The plugin's category panel: which course a category is, for its moderators and admins.
   router.get('/v1/status/categories/:category/link', async (req, res) => {
-    const category = parse(categoryParam, req.params.category, 'path parameter "category"');
+    const category = parseRequestPart(
+      categoryParam,
+      req.params.category,
+      'path parameter "category"',
+    );
     const principal = principalOf(res.locals);
     const link = await courseLinkOfCategory(deps.store.db, category);
     const visible =

@@ -5,6 +5,7 @@ import { CdsError } from '@cds/shared';
 import type { Store } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { StatusBus, StatusMessage } from './bus.js';
+import { parseRequestPart } from '../http/parse.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { statusActionsRouter, type StatusActionsDeps } from './actions.js';
 import { courseStatus, openConflicts, openDeadLetters } from './course.js';
@@ -57,15 +58,6 @@ const streamQuery = z.object({ key: entityKey.optional() });
 const courseId = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
 const courseQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
-/** Parses a request part with zod; a failure is a 400 naming the parameter. */
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const name = issue.path.length > 0 ? `${where} "${issue.path.join('.')}"` : where;
-  throw new CdsError('ERR_MALFORMED', `${name} ${issue.message}`);
-}
-
 /**
  * The status API (DESIGN.md section 7): `GET /v1/status/events/:id`, `/entities?key=`,
  * `/summary`, and `/stream` (Server-Sent Events of status changes, optionally `?key=`).
@@ -87,7 +79,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
   router.use('/v1/status', deps.auth);
 
   router.get('/v1/status/events/:id', async (req, res) => {
-    const id = parse(eventId, req.params.id, 'path parameter "id"');
+    const id = parseRequestPart(eventId, req.params.id, 'path parameter "id"');
     const status = await eventStatus(db, id);
     // An event outside the token's scope is answered as absent: its existence is not the reader's.
     if (!status || !keyVisibleTo(principalOf(res.locals), status.event.key))
@@ -96,7 +88,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
   });
 
   router.get('/v1/status/entities', async (req, res) => {
-    const query = parse(entityQuery, req.query, 'query parameter');
+    const query = parseRequestPart(entityQuery, req.query, 'query parameter');
     if (query.key === undefined) {
       throw new CdsError(
         'ERR_MALFORMED',
@@ -114,7 +106,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
 
   // Every open conflict and dead letter, for the admins' pages (the plugin's admin page).
   router.get('/v1/status/open-items', async (req, res) => {
-    const { limit } = parse(courseQuery, req.query, 'query parameter');
+    const { limit } = parseRequestPart(courseQuery, req.query, 'query parameter');
     requireAdmin(principalOf(res.locals), 'the open conflicts and dead letters of every course');
     const [conflicts, deadLetters] = await Promise.all([
       openConflicts(db, ['%'], limit),
@@ -124,8 +116,8 @@ export function statusRouter(deps: StatusRouterDeps): Router {
   });
 
   router.get('/v1/status/courses/:course', async (req, res) => {
-    const course = parse(courseId, req.params.course, 'path parameter "course"');
-    const { limit } = parse(courseQuery, req.query, 'query parameter');
+    const course = parseRequestPart(courseId, req.params.course, 'path parameter "course"');
+    const { limit } = parseRequestPart(courseQuery, req.query, 'query parameter');
     const principal = principalOf(res.locals);
     requireCourse(principal, course);
     const patterns = keyPatternsOf(principal) ?? coursePatterns(course);
@@ -145,7 +137,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
     );
 
   router.get('/v1/status/stream', async (req, res) => {
-    const { key } = parse(streamQuery, req.query, 'query parameter');
+    const { key } = parseRequestPart(streamQuery, req.query, 'query parameter');
     const principal = principalOf(res.locals);
     if (key !== undefined) requireKey(principal, key);
     await stream(deps, res, key, principal);
