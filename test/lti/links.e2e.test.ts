@@ -201,6 +201,16 @@ describe('links on the course page in Chromium (sqlite)', function () {
       [link?.course_id, link?.category_id, link?.group_id, link?.method],
       [globalId(course.id), category.id, group.id, 'created'],
     );
+    // The roster is read again so the people enrolled before the link join the group.
+    const syncs = await h.relay.store.db
+      .selectFrom('events')
+      .select('key')
+      .where('entity', '=', 'sync_request')
+      .execute();
+    assert.deepEqual(
+      syncs.map((e) => e.key),
+      [`course:${globalId(course.id)}/sync:course`],
+    );
     await screenshot(page, 'links-2-instructor-linked');
 
     // Later: the instructor changes the link to the allowed category, keeping the course's group.

@@ -13,7 +13,12 @@ import {
   verifyLinkState,
   LINK_COOKIE,
 } from './link-state.js';
-import { RelayProblem, type CourseLinkRequest, type RelayClient } from './relay-client.js';
+import {
+  RelayProblem,
+  syncNowEvent,
+  type CourseLinkRequest,
+  type RelayClient,
+} from './relay-client.js';
 import { LINK_PATHS, renderLinkResult } from './render-links.js';
 import {
   done,
@@ -85,8 +90,16 @@ export function linkRoutes(router: Router, deps: LinkRouteDeps): void {
           ? { create: { name: identity.courseTitle } }
           : { category_id: choice.category_id };
       const link = await relay.linkCourse(identity, request);
+      // The roster is read again ("Sync now"), so students enrolled long ago join the group too.
+      const roster = await relay.send(identity, syncNowEvent(identity)).then(
+        () => ' The course is read from Canvas again to fill the group with its people.',
+        (error: unknown) => {
+          onError(error);
+          return ' Press "Sync now" to fill the group with the people already enrolled.';
+        },
+      );
       done(req, res, 200, {
-        message: `${identity.courseTitle} is linked to the Discourse category "${link.category_name}" and the group "${link.group_name}": its changes sync there from now on, and what waited for the link is sent now.`,
+        message: `${identity.courseTitle} is linked to the Discourse category "${link.category_name}" and the group "${link.group_name}": its changes sync there from now on, and what waited for the link is sent now.${roster}`,
         link,
       });
     } catch (error) {
