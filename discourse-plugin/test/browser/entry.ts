@@ -71,4 +71,30 @@ async function render(
 /** Waits until Ember has rendered what pending promises changed. */
 const settled = () => renderSettled();
 
-Object.assign(window, { cds: { render, settled, initialize } });
+// Requests the page has made and not yet read to the end, so a test can wait for the relay's
+// answers to be handled before it asserts that something is absent.
+let inflight = 0;
+const pageFetch = window.fetch.bind(window);
+window.fetch = async (...args: Parameters<typeof fetch>) => {
+  inflight += 1;
+  try {
+    const response = await pageFetch(...args);
+    await response.clone().text();
+    return response;
+  } finally {
+    setTimeout(() => (inflight -= 1), 0);
+  }
+};
+
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Waits until no request is in flight for two tasks in a row, then for Ember to render. */
+async function idle(): Promise<void> {
+  for (let quiet = 0; quiet < 2;) {
+    await nextTask();
+    quiet = inflight === 0 ? quiet + 1 : 0;
+  }
+  await renderSettled();
+}
+
+Object.assign(window, { cds: { render, settled, idle, initialize } });

@@ -2,6 +2,8 @@
 // and course.ts), and the plugin's token endpoint.
 export const TOKEN = 'cds-test-token';
 export const DEAD_EVENT = '01900000-0000-7000-8000-00000000dead';
+/** A forum post's dead letter: no course's status lists it, GET /v1/status/open-items does. */
+export const DEAD_POST_EVENT = '01900000-0000-7000-8000-0000000dead2';
 
 const event = (key: string, state: string, reason: string) => ({
   id: '01900000-0000-7000-8000-000000000001',
@@ -108,10 +110,10 @@ export const SUMMARY = {
   at: '2026-11-26T10:00:00.000Z',
   tiers: Object.fromEntries(Object.entries(backlog).map(([t, b]) => [t, { ...b, states: {} }])),
   targets: {
-    canvas: { pending: 3, failing: 1, deadLetters: 1, breaker: 'closed' },
+    canvas: { pending: 3, failing: 1, deadLetters: 2, breaker: 'closed' },
     discourse: { pending: 0, failing: 0, deadLetters: 0, breaker: 'closed' },
   },
-  conflicts: { open: 1 },
+  conflicts: { open: 2 },
   parked: 0,
 };
 
@@ -152,3 +154,39 @@ export const LINKS = {
     { reason: CANVAS_USER_NOT_LINKED, need: 'user:55', count: 2 },
   ],
 };
+
+// GET /v1/status/open-items (relay/src/status/router.ts: openConflicts, openDeadLetters of every
+// key, newest first): course 42's items, a conflict of course 43 (named by its link only, not by a
+// forum category) and a forum post's dead letter (a key of no course).
+export const CONFLICT_43 = {
+  id: 'c-2',
+  key: 'course:43/page:3',
+  entity: 'content_edit',
+  eventIds: ['01900000-0000-7000-8000-000000000c02'],
+  fields: ['title'],
+  createdAt: '2026-11-26T09:45:00.000Z',
+};
+
+export const POST_DEAD_LETTER = {
+  eventId: DEAD_POST_EVENT,
+  key: 'topic:3/post:5',
+  entity: 'forum_post',
+  target: 'canvas',
+  lastError: 'Canvas answered 500 five times',
+  attempts: 5,
+  updatedAt: '2026-11-26T09:50:00.000Z',
+};
+
+export const OPEN_ITEMS = {
+  conflicts: [CONFLICT_43, ...COURSE_42.conflicts],
+  deadLetters: [POST_DEAD_LETTER, ...COURSE_42.deadLetters],
+};
+
+// GET /v1/status/categories/:category/link (relay/src/links/router.ts): the relay's 404 messages
+// to an admin (the category has no course link) and to a moderator (none they moderate).
+export const CATEGORY_LINKS: Record<string, unknown> = {
+  '12': { link: LINK_42 },
+  '13': { link: LINK_43 },
+};
+export const NOT_LINKED_MESSAGE = (category: string) =>
+  `Discourse category ${category} is not linked to a Canvas course`;

@@ -13,12 +13,16 @@ import {
 import { bundlePlugin } from './build.js';
 import {
   CANVAS_USER_NOT_LINKED,
+  CATEGORY_LINKS,
   CATEGORY_NOT_LINKED,
   COURSE_NOT_LINKED,
   COURSES,
   DEAD_EVENT,
+  DEAD_POST_EVENT,
   ENTITIES,
   LINKS,
+  NOT_LINKED_MESSAGE,
+  OPEN_ITEMS,
   SUMMARY,
   TOKEN,
   USER_NOT_LINKED,
@@ -28,12 +32,34 @@ interface Seen {
   method: string;
   url: string;
   authorization: string | undefined;
+  /** The JSON body of a request that has one. */
+  body?: unknown;
 }
 
-/** What the fake relay answers that a test may change: `links: false` is a relay older than links. */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * What the fake relay answers that a test may change: `links: false` is a relay older than links;
+ * `openItems` 'missing' one older than GET /v1/status/open-items, 'failing' a relay whose database
+ * fails it; `role` 'moderator' answers as to a moderator of category 12 (course 42) only: the
+ * admins' lists are 403 and another category's link is the relay's 404.
+ */
 interface Relay {
   links: boolean;
+  openItems: 'ok' | 'missing' | 'failing';
+  role: 'admin' | 'moderator';
+  /** Another summary than SUMMARY (e.g. more open conflicts than the open items list). */
+  summary?: object;
 }
+
+const FORBIDDEN = { error: { code: 'ERR_FORBIDDEN', message: 'needs the admin token' } };
 
 function startServer(
   bundle: string,
@@ -44,12 +70,14 @@ function startServer(
     res.writeHead(status, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const server = createServer((req: IncomingMessage, res) => {
+  const server = createServer(async (req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const body = await readBody(req);
     seen.push({
       method: req.method ?? '',
       url: req.url ?? '',
       authorization: req.headers.authorization,
+      ...(body === '' ? {} : { body: JSON.parse(body) as unknown }),
     });
     if (url.pathname === '/') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -93,10 +121,37 @@ function startServer(
     }
     const course = /^\/v1\/status\/courses\/(\d+)$/.exec(url.pathname)?.[1];
     if (course && COURSES[course]) return json(res, 200, COURSES[course]);
-    if (url.pathname === '/v1/status/summary') return json(res, 200, SUMMARY);
+    const category = /^\/v1\/status\/categories\/(\d+)\/link$/.exec(url.pathname)?.[1];
+    if (category === '500')
+      return json(res, 503, {
+        error: { code: 'ERR_UNAVAILABLE', message: 'the relay is restarting' },
+      });
+    if (category !== undefined) {
+      const moderated = relay.role === 'admin' || category === '12';
+      return moderated && CATEGORY_LINKS[category]
+        ? json(res, 200, CATEGORY_LINKS[category])
+        : json(res, 404, {
+            error: {
+              code: 'ERR_NOT_FOUND',
+              message: `${NOT_LINKED_MESSAGE(category)}${moderated ? '' : ' that you moderate'}`,
+            },
+          });
+    }
+    const adminOnly = ['/v1/status/summary', '/v1/status/links', '/v1/status/open-items'];
+    if (relay.role !== 'admin' && adminOnly.includes(url.pathname))
+      return json(res, 403, FORBIDDEN);
+    if (url.pathname === '/v1/status/summary') return json(res, 200, relay.summary ?? SUMMARY);
     if (url.pathname === '/v1/status/links' && relay.links) return json(res, 200, LINKS);
-    if (req.method === 'POST' && url.pathname === `/v1/status/dead-letters/${DEAD_EVENT}/replay`)
-      return json(res, 202, { eventId: DEAD_EVENT, replayed: 1 });
+    if (url.pathname === '/v1/status/open-items' && relay.openItems === 'ok')
+      return json(res, 200, OPEN_ITEMS);
+    if (url.pathname === '/v1/status/open-items' && relay.openItems === 'failing')
+      return json(res, 500, { error: { code: 'ERR_INTERNAL', message: 'database unavailable' } });
+    const replayed = /^\/v1\/status\/dead-letters\/([^/]+)\/replay$/.exec(url.pathname)?.[1];
+    if (req.method === 'POST' && (replayed === DEAD_EVENT || replayed === DEAD_POST_EVENT))
+      return json(res, 202, { eventId: replayed, replayed: 1 });
+    const resolved = /^\/v1\/status\/conflicts\/([^/]+)\/resolve$/.exec(url.pathname)?.[1];
+    if (req.method === 'POST' && OPEN_ITEMS.conflicts.some((c) => c.id === resolved))
+      return json(res, 202, { conflictId: resolved });
     return json(res, 404, { error: { code: 'ERR_NOT_FOUND', message: 'no such thing' } });
   });
   return new Promise((resolve) =>
@@ -129,7 +184,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
   let server: Server;
   let url: string;
   let seen: Seen[];
-  const relay: Relay = { links: true };
+  const relay: Relay = { links: true, openItems: 'ok', role: 'admin' };
   const errors: string[] = [];
 
   before(async () => {
@@ -146,7 +201,12 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
   beforeEach(async () => {
     errors.length = 0;
     seen.length = 0;
-    relay.links = true;
+    Object.assign(relay, {
+      links: true,
+      openItems: 'ok',
+      role: 'admin',
+      summary: undefined,
+    } satisfies Relay);
     page = await browser.newPage({ viewport: { width: 900, height: 500 } });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
@@ -312,7 +372,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
     );
     assert.equal(
       (await page.locator('.cds-admin-status__totals').textContent())?.trim(),
-      '1 open conflict · 0 parked events',
+      '2 open conflicts · 0 parked events',
     );
     assert.equal(
       await page
@@ -416,13 +476,10 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
       ['Canvas course 44 to a Discourse category', '3 events', COURSE_NOT_LINKED],
       ['Canvas user 55 to a forum account', '2 events', CANVAS_USER_NOT_LINKED],
     ]);
-    // A course the relay links but no category names is read too, once.
+    // The open items come in one answer: no course's status is read for them.
     assert.deepEqual(
-      seen
-        .filter((x) => x.url.startsWith('/v1/status/courses/'))
-        .map((x) => x.url)
-        .sort(),
-      ['/v1/status/courses/42?limit=50', '/v1/status/courses/43?limit=50'],
+      seen.filter((x) => x.url.startsWith('/v1/status/courses/')).map((x) => x.url),
+      [],
     );
     await screenshot(page, 'discourse-plugin-admin-links');
   });
@@ -439,7 +496,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
       (await page.locator('.cds-links__error').textContent())?.trim(),
       'This relay does not list links (GET /v1/status/links answered 404): update the relay.',
     );
-    assert.equal(await page.locator('.cds-admin-status__dead-letters tbody tr').count(), 1);
+    assert.equal(await page.locator('.cds-admin-status__dead-letters tbody tr').count(), 2);
   });
 
   it('says on the category panel when its category is not linked to a course', async () => {
@@ -492,16 +549,177 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
       /group course-43 \(by an admin; made by cli:root@relay, /,
     );
 
-    // A moderator cannot read the links: a category that names no course shows nothing.
-    const asked = seen.filter((x) => x.url === '/v1/status/links').length;
-    await render('CdsCategoryStatus', { category: { id: 78 } }, { relayUrl: url, staff: true });
-    await page.evaluate(() =>
-      (globalThis as unknown as { cds: { settled: () => Promise<void> } }).cds.settled(),
+    assert.deepEqual(
+      seen.filter((x) => x.url.startsWith('/v1/status/categories/')).map((x) => x.url),
+      ['/v1/status/categories/77/link', '/v1/status/categories/13/link'],
+      'a category that names its course is not looked up',
     );
+  });
+
+  it('shows a moderator the panel of a category the relay links to a course they moderate', async () => {
+    relay.role = 'moderator';
+    const idle = () =>
+      page.evaluate(() =>
+        (globalThis as unknown as { cds: { idle: () => Promise<void> } }).cds.idle(),
+      );
+    await render('CdsCategoryStatus', { category: { id: 12 } }, { relayUrl: url, staff: true });
+    const panel = page.locator('.cds-render').last().locator('.cds-category-status');
+    await panel.locator('table').waitFor();
+    assert.equal(await panel.locator('h3').textContent(), 'Canvas sync: course 42');
+    assert.equal(
+      (await panel.locator('.cds-category-status__link').textContent())?.trim(),
+      'Linked to this category and the group course-42 (created from Canvas; made by lti:7@course:42, 2026-11-20 08:30 UTC).',
+    );
+    assert.equal(
+      await panel.locator('.cds-category-status__failed').textContent(),
+      '1 failed delivery',
+    );
+    await screenshot(page, 'discourse-plugin-category-panel-moderator');
+
+    // The relay's 404 to a moderator also covers a category linked to a course they do not
+    // moderate: no panel, rather than "not linked", and the admins' links are never asked.
+    await render('CdsCategoryStatus', { category: { id: 13 } }, { relayUrl: url, staff: true });
+    await idle();
     assert.equal(
       await page.locator('.cds-render').last().locator('.cds-category-status').count(),
       0,
     );
-    assert.equal(seen.filter((x) => x.url === '/v1/status/links').length, asked);
+    assert.deepEqual(
+      seen.filter((x) => x.url.startsWith('/v1/status/') && x.method === 'GET').map((x) => x.url),
+      [
+        '/v1/status/categories/12/link',
+        '/v1/status/courses/42?limit=50',
+        '/v1/status/categories/13/link',
+      ],
+    );
+  });
+
+  it('says why on the category panel when the relay fails to say which course it is', async () => {
+    await render(
+      'CdsCategoryStatus',
+      { category: { id: 500 } },
+      { relayUrl: url, staff: true, admin: true },
+    );
+    const panel = page.locator('.cds-render').last().locator('.cds-category-status');
+    await panel.locator('.cds-category-status__error').waitFor();
+    assert.equal(
+      (await panel.locator('.cds-category-status__error').textContent())?.trim(),
+      'the relay is restarting',
+    );
+  });
+
+  it('lists every open conflict and dead letter from GET /v1/status/open-items, with their actions', async () => {
+    await render(
+      'CdsAdminStatus',
+      { courses: [{ courseId: '42', name: 'Biology 101' }] },
+      { relayUrl: url, staff: true, admin: true },
+    );
+    const deadLetters = page.locator('.cds-admin-status__dead-letters');
+    const conflicts = page.locator('.cds-admin-status__conflicts');
+    await deadLetters.locator('table').waitFor();
+    const cells = (rows: ReturnType<typeof page.locator>) =>
+      rows.evaluateAll((trs) =>
+        trs.map((r) =>
+          [...r.querySelectorAll('td')]
+            .slice(0, -1)
+            .map((td) => td.textContent?.replace(/\s+/g, ' ').trim()),
+        ),
+      );
+    // Newest first as the relay lists them; a forum post's dead letter has no course.
+    assert.deepEqual(await cells(deadLetters.locator('tbody tr')), [
+      ['—', 'forum_post topic:3/post:5', 'canvas', '5', 'Canvas answered 500 five times'],
+      ['Biology 101', 'grade course:42/user:7/assignment:9', 'canvas', '8', 'Canvas answered 500'],
+    ]);
+    // Course 43 is named by its link's category (no forum category names it).
+    assert.deepEqual(await cells(conflicts.locator('tbody tr')), [
+      ['Chemistry', 'content_edit course:43/page:3', 'title'],
+      ['Biology 101', 'content_edit course:42/page:9', 'body, title'],
+    ]);
+    assert.equal(await page.locator('.cds-admin-status__partial').count(), 0);
+    assert.deepEqual(
+      seen
+        .filter((x) => x.method === 'GET' && x.url.startsWith('/v1/status/'))
+        .map((x) => x.url)
+        .sort(),
+      ['/v1/status/links', '/v1/status/open-items?limit=200', '/v1/status/summary'],
+    );
+    await screenshot(page, 'discourse-plugin-admin-open-items');
+
+    const post = deadLetters.locator(`tr[data-event-id="${DEAD_POST_EVENT}"]`);
+    await post.getByRole('button', { name: 'Replay' }).click();
+    await post.getByRole('status').filter({ hasText: 'Replay queued' }).waitFor();
+    const chemistry = conflicts.locator('tr[data-conflict-id="c-2"]');
+    await chemistry.getByRole('button', { name: 'Keep Discourse' }).click();
+    await chemistry.getByRole('status').filter({ hasText: 'Resolved' }).waitFor();
+    assert.equal(
+      (await chemistry.getByRole('status').textContent())?.trim(),
+      'Resolved: discourse kept',
+    );
+    assert.deepEqual(
+      seen.filter((x) => x.method === 'POST').map(({ url: u, body }) => ({ url: u, body })),
+      [
+        { url: `/v1/status/dead-letters/${DEAD_POST_EVENT}/replay`, body: undefined },
+        { url: '/v1/status/conflicts/c-2/resolve', body: { take: 'discourse' } },
+      ],
+    );
+    await screenshot(page, 'discourse-plugin-admin-open-items-acted');
+
+    // More open than listed: the page says it shows the newest.
+    relay.summary = { ...SUMMARY, conflicts: { open: 250 } };
+    await render('CdsAdminStatus', { courses: [] }, { relayUrl: url, staff: true, admin: true });
+    const again = page.locator('.cds-render').last();
+    await again.locator('.cds-admin-status__partial').waitFor();
+    assert.deepEqual(await again.locator('.cds-admin-status__partial').allTextContents(), [
+      'Showing the newest 2 of 250.',
+    ]);
+    assert.equal(
+      await again.locator('.cds-admin-status__conflicts tbody tr td').first().textContent(),
+      'Chemistry',
+    );
+  });
+
+  it('keeps the admin page when the open items fail, their error in their sections only', async () => {
+    for (const [mode, message] of [
+      [
+        'failing',
+        'The relay did not list its open conflicts and dead letters: database unavailable',
+      ],
+      [
+        'missing',
+        'This relay does not list open items (GET /v1/status/open-items answered 404): update the relay.',
+      ],
+    ] as const) {
+      relay.openItems = mode;
+      await render(
+        'CdsAdminStatus',
+        { courses: [{ courseId: '42', name: 'Biology 101' }] },
+        { relayUrl: url, staff: true, admin: true },
+      );
+      const admin = page.locator('.cds-render').last();
+      await admin.locator('.cds-admin-status__health table').waitFor();
+      assert.deepEqual(
+        (await admin.locator('.cds-admin-status__open-items-error').allTextContents()).map((t) =>
+          t.trim(),
+        ),
+        [message, message],
+        `${mode}: the dead letters and the conflicts say why`,
+      );
+      assert.equal(
+        await admin
+          .locator('.cds-admin-status__open-items-error')
+          .evaluateAll((ps) => ps.map((p) => p.closest('section')?.className))
+          .then((c) => c.join(' ')),
+        'cds-admin-status__dead-letters cds-admin-status__conflicts',
+      );
+      assert.equal(await admin.locator('.cds-admin-status__dead-letters tbody tr').count(), 0);
+      // The rest of the page is there: health, links, no page-wide error.
+      assert.equal(
+        await admin.locator('tr[data-target="canvas"] .cds-health').textContent(),
+        'degraded',
+      );
+      assert.equal(await admin.locator('.cds-links__courses tbody tr').count(), 2);
+      assert.equal(await admin.locator('.cds-admin-status__error').count(), 0);
+    }
+    await screenshot(page, 'discourse-plugin-admin-open-items-failed');
   });
 });

@@ -46,3 +46,12 @@ export function linkedCourseOf(category: { custom_fields?: unknown } | null | un
   if (typeof fields !== 'object' || fields === null) return null;
   return id((fields as Record<string, unknown>).cds_course_id);
 }
+
+/**
+ * The Canvas course an entity key belongs to (`course:42/...`, `completion:42/...`), or null for
+ * keys of no one course (forum posts `topic:...`, profiles `user:...`).
+ */
+export function courseOfKey(key: string | undefined): string | null {
+  const match = /^(?:course|completion):(\d{1,20})(?:\/|$)/.exec(key ?? '');
+  return match ? match[1]! : null;
+}

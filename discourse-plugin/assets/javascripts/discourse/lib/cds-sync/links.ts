@@ -94,11 +94,3 @@ export function waitRow(wait: LinkWait): WaitRow {
     reason: wait.reason,
   };
 }
-
-/** The course link of a Discourse category, if the relay has one. */
-export function courseOfCategory(
-  overview: LinksOverview,
-  categoryId: number,
-): CourseLinkView | undefined {
-  return overview.courses.find((c) => c.category_id === categoryId);
-}

@@ -2,12 +2,16 @@
 // plugin (`GET /cds-sync/token.json` -> `{token, expires_at}`), sent as a Bearer token to
 // `GET /v1/status/...`; the relay limits each answer to what the token's user may see.
 import {
+  type CategoryLink,
   type CourseStatus,
   type EntityStatus,
   type LinksOverview,
+  type OpenItems,
+  parseCategoryLink,
   parseCourseStatus,
   parseEntityStatus,
   parseLinksOverview,
+  parseOpenItems,
   parseStatusSummary,
   type StatusSummary,
 } from './status';
@@ -73,6 +77,19 @@ export class RelayClient {
   /** Every course and user link and what waits for one (admins; 403 for anyone else). */
   links(): Promise<LinksOverview> {
     return this.#get('/v1/status/links').then(parseLinksOverview);
+  }
+
+  /** Every open conflict and dead letter, newest first, at most `limit` of each (admins; 403). */
+  openItems(limit = 200): Promise<OpenItems> {
+    return this.#get(`/v1/status/open-items?limit=${limit}`).then(parseOpenItems);
+  }
+
+  /**
+   * The Canvas course a Discourse category is linked to, for admins and the category's moderators;
+   * 404 (a RelayError) when it is not linked, or not to a course this reader moderates.
+   */
+  categoryLink(categoryId: number): Promise<CategoryLink> {
+    return this.#get(`/v1/status/categories/${categoryId}/link`).then(parseCategoryLink);
   }
 
   /** Replays an event's open dead letters (202 `{eventId, replayed}`). */

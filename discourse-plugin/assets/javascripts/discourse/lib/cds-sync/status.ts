@@ -138,6 +138,17 @@ export interface TargetHealth {
   breaker: string | null;
 }
 
+/** `GET /v1/status/open-items` (admin tokens only): every open conflict and dead letter, newest first. */
+export interface OpenItems {
+  conflicts: ConflictView[];
+  deadLetters: DeadLetterView[];
+}
+
+/** `GET /v1/status/categories/:category/link`: the course a category is (its moderators, admins). */
+export interface CategoryLink {
+  link: CourseLinkView;
+}
+
 /** `GET /v1/status/summary` (admin tokens only) */
 export interface StatusSummary {
   at: string | null;
@@ -335,6 +346,19 @@ export function parseLinksOverview(v: unknown): LinksOverview {
       };
     }),
   };
+}
+
+export function parseOpenItems(v: unknown): OpenItems {
+  const o = object(v, 'open items');
+  return {
+    conflicts: list(o.conflicts, 'conflicts', conflictView),
+    deadLetters: list(o.deadLetters, 'deadLetters', deadLetterView),
+  };
+}
+
+export function parseCategoryLink(v: unknown): CategoryLink {
+  const o = object(v, 'category link');
+  return { link: courseLinkView(o.link, 'link') };
 }
 
 export function parseStatusSummary(v: unknown): StatusSummary {
