@@ -3,6 +3,7 @@
 // not linked`, the status API shows it, and they are applied once, in order, when the link appears;
 // removing a link says what stops, and later events wait again.
 import assert from 'node:assert/strict';
+import { replayWindow } from '../../relay/src/ops/replay.js';
 import {
   COURSE,
   ENROLLMENT_COURSE,
@@ -197,6 +198,28 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         [[`lti:${studentId(seq)}@course:${COURSE}`, `user:${studentId(seq)}`]],
       );
       assert.equal((await w.auditOf('link.course.removed')).length, 1);
+    });
+
+    it('forgets the wait of an event a person replays (cds replay --states waiting)', async () => {
+      const grade = eventOf('grade', 44);
+      await w.h.send([grade]);
+      assert.equal((await w.settled(grade.id)).state, 'waiting');
+      const waits = () => w.h.relay.store.db.selectFrom('link_waits').select('event_id').execute();
+      assert.deepEqual(await waits(), [{ event_id: grade.id }]);
+      const replayed = await replayWindow(
+        w.h.relay.store,
+        w.h.relay.queues,
+        { since: 0, until: Date.now() + 1, states: ['waiting'] },
+        'admin',
+      );
+      assert.equal(replayed, 1);
+      // Decided again: the same version is stale now, so nothing waits for a link any more.
+      const { state } = await w.settled(grade.id);
+      assert.equal(state, 'stale');
+      assert.deepEqual(await waits(), []);
+      const teacher = await w.token('instructor', TEACHER);
+      const course = await w.api('GET', `/v1/status/courses/${COURSE}`, teacher);
+      assert.deepEqual(linksOf(course).waiting, []);
     });
   });
 }

@@ -248,10 +248,13 @@ export class LinkService {
         jobs.set(key, job);
         return job.deliveryId;
       });
-      for (const { eventId, tier } of reopened)
+      for (const { eventId, tier } of reopened) {
         jobs.get(`${target} ${tier}`)!.eventIds.push(eventId);
+        sent.add(eventId);
+      }
     }
-    await setEventState(trx, [...new Set(waits.map((w) => w.eventId))], 'delivering', why, now);
+    // Only those still waiting: a wait whose delivery was replayed or dropped meanwhile is gone.
+    await setEventState(trx, [...sent], 'delivering', why, now);
     return [...jobs.values()].filter((job) => job.eventIds.length > 0);
   }
 

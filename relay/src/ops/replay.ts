@@ -4,6 +4,7 @@ import type { EventState } from '../db/schema.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { RelayQueues } from '../queue/queues.js';
 import { dropUndelivered } from '../store/deliveries.js';
+import { dropWaits } from '../store/links.js';
 
 export interface ReplayWindow {
   /** Epoch ms, inclusive. */
@@ -49,6 +50,7 @@ export async function replayWindow(
         .where('id', 'in', ids)
         .execute();
       await dropUndelivered(trx, ids);
+      await dropWaits(trx, ids);
       await appendAudit(
         trx,
         ids.map((id) => ({ actor, action: 'event.replayed', subject: id, detail: { window } })),

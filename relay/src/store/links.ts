@@ -267,6 +267,12 @@ export async function takeWaits(
   }));
 }
 
+/** Forgets the waits of these events (replayed: decided and delivered anew). */
+export async function dropWaits(db: Db, eventIds: readonly string[]): Promise<void> {
+  for (const chunk of chunks(eventIds))
+    await db.deleteFrom('link_waits').where('event_id', 'in', chunk).execute();
+}
+
 /** Waiting deliveries by reason (for a course's keys, when given), for the status views. */
 export async function waitsByReason(
   db: Db,
