@@ -111,7 +111,8 @@ export class SelfServiceLinks {
       );
     const text = decryptPkcs1(
       request.private_key,
-      Buffer.from(payload.replace(/\s+/g, ''), 'base64'),
+      // Ruby's Base64.encode64 breaks lines; a '+' read as a space by a form decoder is put back.
+      Buffer.from(payload.replace(/ /g, '+').replace(/\s+/g, ''), 'base64'),
     );
     let parsed: z.infer<typeof decrypted> | undefined;
     try {
