@@ -85,11 +85,6 @@ export class LinkResolver {
     return this.options.service.releaseLinked(needs);
   }
 
-  /** A link was made or removed elsewhere: look the user up again next time. */
-  forget(canvasUserId: string): void {
-    this.misses.delete(canvasUserId);
-  }
-
   private async find(need: LinkNeed): Promise<Found> {
     const { db } = this.options;
     switch (need.kind) {

@@ -186,21 +186,6 @@ export async function getIdentity(
     .executeTakeFirst();
 }
 
-/** The Canvas user whose identifier `field` is `value`, when exactly one has it. */
-export async function identityBy(
-  db: Db,
-  field: 'lti_sub' | 'sis_user_id' | 'login_id',
-  value: string,
-): Promise<string | undefined> {
-  const rows = await db
-    .selectFrom('canvas_identities')
-    .select('canvas_user_id')
-    .where(field, '=', value)
-    .limit(2)
-    .execute();
-  return rows.length === 1 ? rows[0]!.canvas_user_id : undefined;
-}
-
 export interface LinkWait {
   eventId: string;
   target: string;
