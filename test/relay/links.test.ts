@@ -200,6 +200,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await w.auditOf('link.course.removed')).length, 1);
     });
 
+    it('records an account found twice automatically once (two workers at once)', async () => {
+      const account = w.account('found_twice');
+      const link = {
+        canvasUserId: studentId(45),
+        discourseUserId: account.id,
+        discourseUsername: account.username,
+        method: 'external_id' as const,
+      };
+      await Promise.all([w.service.linkUser(link, 'relay'), w.service.linkUser(link, 'relay')]);
+      await w.service.linkUser(link, 'relay');
+      assert.equal((await w.auditOf('link.user.added')).length, 1);
+      assert.deepEqual(await w.auditOf('link.user.changed'), []);
+      // By hand it is a change of its own: who made it and how.
+      await w.linkUser(studentId(45), 'found_twice');
+      assert.equal((await w.auditOf('link.user.changed')).length, 1);
+    });
+
     it('forgets the wait of an event a person replays (cds replay --states waiting)', async () => {
       const grade = eventOf('grade', 44);
       await w.h.send([grade]);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import {
   CdsError,
@@ -44,6 +45,9 @@ export interface NewUserLink {
   discourseUsername: string;
   method: UserLinkMethod;
 }
+
+/** The advisory lock key of link changes on PostgreSQL (any fixed 64-bit number). */
+const LINKS_LOCK = 0x6364_736c_696e_6b73n; // "cdslinks"
 
 /** Link methods the relay uses on its own: never against a person's removal. */
 const AUTOMATIC = new Set<UserLinkMethod>(['external_id', 'email']);
@@ -125,7 +129,7 @@ export class LinkService {
   }
 
   async unlinkCourse(courseId: string, actor: string): Promise<CourseLink> {
-    return writeTransaction(this.store, async (trx) => {
+    return this.transaction(async (trx) => {
       const before = await getCourseLink(trx, courseId);
       if (!before) throw new CdsError('ERR_NOT_FOUND', `Canvas course ${courseId} is not linked`);
       await deleteCourseLink(trx, courseId);
@@ -154,6 +158,9 @@ export class LinkService {
           );
       } else await deleteOptout(trx, link.canvasUserId);
       const before = await getUserLink(trx, link.canvasUserId);
+      // Two workers finding the same account at once: the second finds it made, nothing changes.
+      if (before?.discourse_user_id === link.discourseUserId && AUTOMATIC.has(link.method))
+        return { result: before, jobs: [] };
       const row = {
         canvas_user_id: link.canvasUserId,
         discourse_user_id: link.discourseUserId,
@@ -182,7 +189,7 @@ export class LinkService {
   }
 
   async unlinkUser(canvasUserId: string, actor: string): Promise<UserLink> {
-    return writeTransaction(this.store, async (trx) => {
+    return this.transaction(async (trx) => {
       const before = await getUserLink(trx, canvasUserId);
       if (!before) throw new CdsError('ERR_NOT_FOUND', `Canvas user ${canvasUserId} is not linked`);
       await deleteUserLink(trx, canvasUserId);
@@ -225,7 +232,20 @@ export class LinkService {
   }
 
   private change<T>(work: (trx: Tx) => Promise<{ result: T; jobs: ReleasedJob[] }>) {
-    return writeTransaction(this.store, work);
+    return this.transaction(work);
+  }
+
+  /**
+   * One link change at a time: each reads the links, then writes them (two workers finding one
+   * account at once). SQLite's write transaction is exclusive already; PostgreSQL takes a
+   * transaction-scoped advisory lock.
+   */
+  private transaction<T>(work: (trx: Tx) => Promise<T>): Promise<T> {
+    return writeTransaction(this.store, async (trx) => {
+      if (trx.dialect === 'postgres')
+        await sql`select pg_advisory_xact_lock(${LINKS_LOCK})`.execute(trx);
+      return work(trx);
+    });
   }
 
   private async releaseIn(trx: Tx, needs: string[]): Promise<ReleasedJob[]> {
