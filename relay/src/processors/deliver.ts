@@ -40,15 +40,22 @@ async function itemsFor(
     events.map((e) => e.key),
     deps.policies,
   );
-  return events.map((e) => ({
-    eventId: e.id,
-    source: e.event.source,
-    entity: e.event.entity,
-    key: e.key,
-    op: e.event.op,
-    value: valueOf.get(e.key) ?? null,
-    receivedAt: Number(e.received_at),
-  }));
+  // In the job's order (the databases answer `in (...)` in any order): the target applies them so.
+  const byId = new Map(events.map((e) => [e.id, e]));
+  return eventIds
+    .flatMap((id) => {
+      const e = byId.get(id);
+      return e ? [e] : [];
+    })
+    .map((e) => ({
+      eventId: e.id,
+      source: e.event.source,
+      entity: e.event.entity,
+      key: e.key,
+      op: e.event.op,
+      value: valueOf.get(e.key) ?? null,
+      receivedAt: Number(e.received_at),
+    }));
 }
 
 /**
@@ -68,7 +75,8 @@ export async function deliverToTarget(
   refused: ReadonlyMap<string, string>;
   waiting: readonly WaitingItem[];
 }> {
-  const pending = await pendingEventIds(deps.store.db, connector.name, job.eventIds);
+  const stillPending = new Set(await pendingEventIds(deps.store.db, connector.name, job.eventIds));
+  const pending = job.eventIds.filter((id) => stillPending.has(id));
   if (pending.length === 0) return { delivered: 0, applied: [], refused: new Map(), waiting: [] };
   const loaded = await itemsFor(deps, pending);
   const receivedAt = new Map(loaded.map(({ eventId, receivedAt }) => [eventId, receivedAt]));
