@@ -76,6 +76,35 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((JSON.parse(audit[0]!.detail) as { method: string }).method, 'external_id');
     });
 
+    it('retries a look-up Discourse failed (an outage is not "not linked"), then links and applies', async () => {
+      w = await new LinksWorld(dialect, { DISCOURSE_EXTERNAL_ID: 'canvas_user_id' }).start();
+      const seq = 52;
+      const account = w.account('sso_student52', { external_id: studentId(seq) });
+      const fault = await fetch(`${w.sim.url}/__control/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 503, count: 2 }),
+      });
+      assert.equal(fault.status, 200, await fault.text());
+      const grade = eventOf('grade', seq);
+      await w.h.send([grade]);
+      assert.equal((await w.settled(grade.id)).state, 'applied');
+      const [delivery] = await w.h.relay.store.db
+        .selectFrom('deliveries')
+        .select(['attempts', 'status'])
+        .where('event_id', '=', grade.id)
+        .where('target', '=', 'discourse')
+        .execute();
+      assert.equal(delivery?.status, 'delivered');
+      assert.ok(delivery.attempts >= 1, 'the failed look-ups were attempts of the delivery');
+      assert.deepEqual(await w.userLinks(), [[studentId(seq), 'sso_student52', 'external_id']]);
+      assert.deepEqual(w.writesOf(account.id), ['user_updated']);
+      // Never held as "not linked": no delivery record says it waited.
+      const done = await w.auditOf('delivery.done');
+      assert.ok(done.length >= 1);
+      assert.ok(done.every((a) => !('waiting' in (JSON.parse(a.detail) as object))));
+    });
+
     it('never links again automatically a link the student removed, and says so', async () => {
       w = await new LinksWorld(dialect, { DISCOURSE_EXTERNAL_ID: 'canvas_user_id' }).start();
       const seq = 51;
