@@ -207,6 +207,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   });
 
   if (role !== 'web') {
+    const resolver = new LinkResolver({
+      db: store.db,
+      service: links,
+      discovery:
+        discourseRest &&
+        new UserDiscovery(store.db, {
+          rest: discourseRest,
+          externalId: config.discourseExternalId,
+          byEmail: config.linkByEmail,
+        }),
+    });
     const workers = new RelayWorkers({
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
@@ -217,17 +228,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       queues,
       logger,
       retry,
-      links: new LinkResolver({
-        db: store.db,
-        service: links,
-        discovery:
-          discourseRest &&
-          new UserDiscovery(store.db, {
-            rest: discourseRest,
-            externalId: config.discourseExternalId,
-            byEmail: config.linkByEmail,
-          }),
-      }),
+      links: resolver,
       concurrency: config.workerConcurrency,
       targetRateLimit: config.targetRateLimit,
       breaker: options.breaker,
@@ -254,9 +255,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       () => sweeper.stop(),
       () => workers.close(),
     );
-    // Deliveries waiting for a link look again now and then: an account may have appeared.
+    // Links that deliveries wait for are looked for again now and then: an account may have appeared.
     const recheck = setInterval(() => {
-      links
+      resolver
         .recheck(Date.now() - config.linkRecheckIntervalMs)
         .catch((error: unknown) =>
           logger.warn({ err: error }, 'rechecking deliveries that wait for links failed'),

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import * as m from '../sim/discourse/mutations.js';
 import { startDiscourseSimulator } from '../sim/discourse/server.js';
+import { waitFor } from '../support/wait.js';
 import { COURSE, LinksWorld, eventOf, studentId } from './links-world.js';
 
 describe("the Discourse simulator's admin users list, filtered by e-mail", () => {
@@ -103,6 +104,34 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const done = await w.auditOf('delivery.done');
       assert.ok(done.length >= 1);
       assert.ok(done.every((a) => !('waiting' in (JSON.parse(a.detail) as object))));
+    });
+
+    it('finds an account made in Discourse later, on the recheck, and applies what waited', async () => {
+      w = await new LinksWorld(dialect, {
+        DISCOURSE_EXTERNAL_ID: 'canvas_user_id',
+        LINK_RECHECK_INTERVAL: '1s',
+      }).start();
+      const seq = 53;
+      const grade = eventOf('grade', seq);
+      await w.h.send([grade]);
+      const held = await w.settled(grade.id);
+      assert.equal(held.state, 'waiting');
+      assert.match(
+        held.reason ?? '',
+        new RegExp(`no Discourse account has external_id "${studentId(seq)}"`),
+      );
+      // The school's identity provider creates the account afterwards; no new event comes.
+      const account = w.account('sso_late53', { external_id: studentId(seq) });
+      await waitFor('the recheck found the account and sent the grade', async () => {
+        const row = await w!.h.relay.store.db
+          .selectFrom('events')
+          .select('state')
+          .where('id', '=', grade.id)
+          .executeTakeFirst();
+        return row?.state === 'applied';
+      });
+      assert.deepEqual(await w.userLinks(), [[studentId(seq), 'sso_late53', 'external_id']]);
+      assert.deepEqual(w.writesOf(account.id), ['user_updated']);
     });
 
     it('never links again automatically a link the student removed, and says so', async () => {

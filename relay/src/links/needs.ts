@@ -25,6 +25,23 @@ export function needKey(need: LinkNeed): string {
   }
 }
 
+/** A need as `needKey` wrote it, or undefined for anything else. */
+export function parseNeed(key: string): LinkNeed | undefined {
+  const match = /^(course|category|user|discourse_user):(\d{1,20})$/.exec(key);
+  if (!match) return undefined;
+  const [, kind, id] = match as unknown as [string, LinkNeed['kind'], string];
+  switch (kind) {
+    case 'course':
+      return { kind, courseId: id };
+    case 'user':
+      return { kind, canvasUserId: id };
+    case 'category':
+      return { kind, categoryId: Number(id) };
+    case 'discourse_user':
+      return { kind, discourseUserId: Number(id) };
+  }
+}
+
 /** The status words of a need that has no link: `pending: course not linked`... */
 export function pendingWords(need: LinkNeed): string {
   return need.kind === 'course' || need.kind === 'category'

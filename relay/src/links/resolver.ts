@@ -11,10 +11,12 @@ import {
   getCourseLink,
   getOptout,
   getUserLink,
+  staleNeeds,
+  touchWaits,
   userLinkOfDiscourseUser,
 } from '../store/links.js';
 import type { UserDiscovery } from './discovery.js';
-import { needKey, pendingWords, type LinkNeed } from './needs.js';
+import { needKey, parseNeed, pendingWords, type LinkNeed } from './needs.js';
 import type { LinkService } from './service.js';
 
 export interface LinkResolverOptions {
@@ -78,6 +80,31 @@ export class LinkResolver {
       else ready.push(Object.keys(links).length > 0 ? { ...item, links } : item);
     }
     return { ready, waiting };
+  }
+
+  /**
+   * Looks again for the links deliveries have waited for since before `before`, a few needs at a
+   * time, the longest waiting first: a user's account may have appeared in Discourse since (an
+   * external id, an e-mail). What is found becomes a link and releases its waits; the others are
+   * marked looked at, so the next round takes other needs. Returns how many needs were looked at
+   * and how many are linked now.
+   */
+  async recheck(before: number, limit = 50): Promise<{ looked: number; linked: number }> {
+    const needs = await staleNeeds(this.options.db, before, limit);
+    let linked = 0;
+    const still: string[] = [];
+    for (const key of needs) {
+      const need = parseNeed(key);
+      if (need?.kind === 'user') {
+        this.misses.delete(need.canvasUserId);
+        if ('user' in (await this.findUser(need.canvasUserId))) linked++;
+        else still.push(key);
+      } else still.push(key);
+    }
+    // Links made by a person elsewhere release their waits already; this catches any race.
+    await this.options.service.releaseLinked(still);
+    await touchWaits(this.options.db, still);
+    return { looked: needs.length, linked };
   }
 
   /** Releases the waits of these needs whose links exist now (LinkService.releaseLinked). */

@@ -29,6 +29,7 @@ import {
   type LinkWait,
 } from '../store/links.js';
 import { reopenWaitingDeliveries } from '../store/deliveries.js';
+import { parseNeed } from './needs.js';
 
 export interface NewCourseLink {
   courseId: string;
@@ -53,17 +54,17 @@ const LINKS_LOCK = 0x6364_736c_696e_6b73n; // "cdslinks"
 const AUTOMATIC = new Set<UserLinkMethod>(['external_id', 'email']);
 
 /** Whether the link a wait's need names (links/needs.ts needKey) exists. */
-async function linkExists(trx: Tx, need: string): Promise<boolean> {
-  const [kind, id = ''] = need.split(/:(.*)/s);
-  switch (kind) {
+async function linkExists(trx: Tx, key: string): Promise<boolean> {
+  const need = parseNeed(key);
+  switch (need?.kind) {
     case 'course':
-      return (await getCourseLink(trx, id)) !== undefined;
+      return (await getCourseLink(trx, need.courseId)) !== undefined;
     case 'category':
-      return (await courseLinkOfCategory(trx, Number(id))) !== undefined;
+      return (await courseLinkOfCategory(trx, need.categoryId)) !== undefined;
     case 'user':
-      return (await getUserLink(trx, id)) !== undefined;
+      return (await getUserLink(trx, need.canvasUserId)) !== undefined;
     case 'discourse_user':
-      return (await userLinkOfDiscourseUser(trx, Number(id))) !== undefined;
+      return (await userLinkOfDiscourseUser(trx, need.discourseUserId)) !== undefined;
     default:
       return false;
   }
@@ -200,22 +201,6 @@ export class LinkService {
       ]);
       return before;
     });
-  }
-
-  /**
-   * Sends again the deliveries that have waited since before `olderThan`: their link may have
-   * appeared in Discourse since (an external id, an e-mail), and the worker looks again.
-   */
-  async recheck(olderThan: number, limit = 500): Promise<number> {
-    const { result, jobs } = await this.change(async (trx) => {
-      const waits = await takeWaits(trx, { before: olderThan, limit });
-      return {
-        result: waits.length,
-        jobs: await this.reopen(trx, waits, 'looking for its link again'),
-      };
-    });
-    await this.enqueue(jobs);
-    return result;
   }
 
   /**

@@ -252,6 +252,25 @@ export async function takeWaits(
   }));
 }
 
+/** The needs waited for since before `before`, the longest waiting first (one row per need). */
+export async function staleNeeds(db: Db, before: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('link_waits')
+    .select((eb) => ['need', eb.fn.min('since').as('oldest')])
+    .groupBy('need')
+    .having((eb) => eb.fn.min('since'), '<=', before)
+    .orderBy('oldest')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.need);
+}
+
+/** Marks the waits of these needs as looked at now: the next recheck takes other needs first. */
+export async function touchWaits(db: Db, needs: readonly string[], now = Date.now()) {
+  for (const chunk of chunks(needs))
+    await db.updateTable('link_waits').set({ since: now }).where('need', 'in', chunk).execute();
+}
+
 /** Forgets the waits of these events (replayed: decided and delivered anew). */
 export async function dropWaits(db: Db, eventIds: readonly string[]): Promise<void> {
   for (const chunk of chunks(eventIds))
