@@ -87,6 +87,9 @@ class PluginFilesTest < Minitest::Test
     routes = read("config/routes.rb")
     assert_includes routes, %(get "/token" => "tokens#show")
     assert_includes routes, %(at: "cds-sync")
-    assert_includes read("app/controllers/canvas_discourse_sync/tokens_controller.rb"), "requires_login"
+    controller = read("app/controllers/canvas_discourse_sync/tokens_controller.rb")
+    assert_includes controller, "requires_login"
+    # The answer (categories included) is TokenMinter#answer's, tested above without Rails.
+    assert_match(/render json:\s+minter\.answer\(/, controller)
   end
 end

@@ -75,6 +75,27 @@ class TokenMinterTest < Minitest::Test
     assert_equal "user", role_of.call(admin: false, moderator: false)
   end
 
+  def test_answer_lists_the_categories_the_token_names_for_the_front_end
+    answer =
+      minter.answer(now: VECTOR.fetch("now"), relay_url: "https://sync.school.example.edu", **facts)
+    assert_equal %w[token expires_at relay_url categories], answer.keys
+    assert_equal VECTOR.fetch("token"), answer["token"], "the same token mint makes"
+    assert_equal [7, 12], answer["categories"], "sorted and unique, as in the token"
+    assert_equal JSON.parse(VECTOR.fetch("payloadJson"))["categories"], answer["categories"]
+    assert_equal "2026-09-01T08:10:00Z", answer["expires_at"], "iat + lifetime, in UTC"
+    assert_equal "https://sync.school.example.edu", answer["relay_url"]
+  end
+
+  def test_answer_of_a_user_who_moderates_no_category_lists_none
+    answer = minter.answer(now: 1_000, relay_url: nil, **facts(role: "user", categories: []))
+    assert_equal [], answer["categories"]
+    assert_equal [], JSON.parse(base64url_decode(answer["token"].split(".")[1]))["categories"]
+    assert_equal "", answer["relay_url"]
+    answer = minter.answer(now: 1_000, relay_url: nil, **facts(role: "user", categories: ["5", 5, 3]))
+    assert_equal [3, 5], answer["categories"]
+    assert_equal [3, 5], JSON.parse(base64url_decode(answer["token"].split(".")[1]))["categories"]
+  end
+
   def test_keeps_unicode_usernames_as_utf8_json
     payload = minter.mint(now: 1, **facts(username: "zoë")).split(".")[1]
     assert_equal "zoë", JSON.parse(base64url_decode(payload).force_encoding("UTF-8"))["username"]

@@ -2,6 +2,7 @@
 
 require "json"
 require "openssl"
+require "time"
 
 module ::CanvasDiscourseSync
   # Mints the status token a Discourse user shows the relay (DESIGN.md section 6): a compact JWS
@@ -55,12 +56,30 @@ module ::CanvasDiscourseSync
 
     # The signed token; `now` is the Unix time in seconds.
     def mint(now: Time.now.to_i, **facts)
-      header = { "alg" => "HS256", "typ" => TYPE }
-      signing_input = "#{encode(JSON.generate(header))}.#{encode(JSON.generate(claims(now: now, **facts)))}"
-      "#{signing_input}.#{encode(OpenSSL::HMAC.digest("SHA256", @secret, signing_input))}"
+      sign(claims(now: now, **facts))
+    end
+
+    # What GET /cds-sync/token.json answers: the token, when it expires, the relay's URL, and the
+    # categories the token names (those the user moderates through category group moderation),
+    # taken from the same claims so the front end offers a category's panel exactly when the
+    # relay will answer it for that category.
+    def answer(now:, relay_url:, **facts)
+      payload = claims(now: now, **facts)
+      {
+        "token" => sign(payload),
+        "expires_at" => Time.at(payload["exp"]).utc.iso8601,
+        "relay_url" => relay_url.to_s,
+        "categories" => payload["categories"],
+      }
     end
 
     private
+
+    def sign(payload)
+      header = { "alg" => "HS256", "typ" => TYPE }
+      signing_input = "#{encode(JSON.generate(header))}.#{encode(JSON.generate(payload))}"
+      "#{signing_input}.#{encode(OpenSSL::HMAC.digest("SHA256", @secret, signing_input))}"
+    end
 
     # base64url without padding (RFC 7515 section 2), without the base64 gem (not a default gem
     # in every Ruby).

@@ -17,6 +17,8 @@ interface Env {
   staff: boolean;
   /** A Discourse admin (reads the relay's links); moderators are staff without it. */
   admin?: boolean;
+  /** No one is logged in (the initializer's getCurrentUser answers null). */
+  anonymous?: boolean;
 }
 
 function ownerFor(env: Env) {
@@ -42,7 +44,7 @@ function initialize(env: Env): string[] {
   const owner = ownerFor(env);
   const api = {
     container: owner,
-    getCurrentUser: () => ({ staff: env.staff }),
+    getCurrentUser: () => (env.anonymous ? null : { staff: env.staff }),
     renderInOutlet: (name: string) => calls.push(`renderInOutlet ${name}`),
     renderAfterWrapperOutlet: (name: string) => calls.push(`renderAfterWrapperOutlet ${name}`),
     registerValueTransformer: (name: string, cb: (a: unknown) => unknown) => {

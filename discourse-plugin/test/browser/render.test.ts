@@ -48,13 +48,16 @@ function readBody(req: IncomingMessage): Promise<string> {
 /**
  * What the fake relay answers that a test may change: `links: false` is a relay older than links;
  * `openItems` 'missing' one older than GET /v1/status/open-items, 'failing' a relay whose database
- * fails it; `role` 'moderator' answers as to a moderator of category 12 (course 42) only: the
- * admins' lists are 403 and another category's link is the relay's 404.
+ * fails it; `role` 'moderator' (a site moderator) or 'user' (anyone else) answers as the relay does
+ * to a token naming `categories` (relay/src/status/scope.ts): the admins' lists are 403, the link
+ * of a category not named is the relay's 404, the status of a course not linked to one is 403.
  */
 interface Relay {
   links: boolean;
   openItems: 'ok' | 'missing' | 'failing';
-  role: 'admin' | 'moderator';
+  role: 'admin' | 'moderator' | 'user';
+  /** What the plugin's token endpoint lists (and the token names): categories the user moderates. */
+  categories: number[];
   /** Another summary than SUMMARY (e.g. more open conflicts than the open items list). */
   summary?: object;
 }
@@ -104,6 +107,8 @@ function startServer(
       return json(res, 200, {
         token: TOKEN,
         expires_at: new Date(Date.now() + 300_000).toISOString(),
+        relay_url: '',
+        categories: relay.categories,
       });
     if (!url.pathname.startsWith('/v1/status/')) return json(res, 404, {});
     if (req.headers.authorization !== `Bearer ${TOKEN}`)
@@ -120,6 +125,13 @@ function startServer(
           });
     }
     const course = /^\/v1\/status\/courses\/(\d+)$/.exec(url.pathname)?.[1];
+    const coursesOfToken = relay.categories.map(
+      (c) => (CATEGORY_LINKS[String(c)] as { link: { course_id: string } } | undefined)?.link,
+    );
+    if (course && relay.role !== 'admin' && !coursesOfToken.some((l) => l?.course_id === course))
+      return json(res, 403, {
+        error: { code: 'ERR_FORBIDDEN', message: `your token does not cover course ${course}` },
+      });
     if (course && COURSES[course]) return json(res, 200, COURSES[course]);
     const category = /^\/v1\/status\/categories\/(\d+)\/link$/.exec(url.pathname)?.[1];
     if (category === '500')
@@ -127,7 +139,7 @@ function startServer(
         error: { code: 'ERR_UNAVAILABLE', message: 'the relay is restarting' },
       });
     if (category !== undefined) {
-      const moderated = relay.role === 'admin' || category === '12';
+      const moderated = relay.role === 'admin' || relay.categories.includes(Number(category));
       return moderated && CATEGORY_LINKS[category]
         ? json(res, 200, CATEGORY_LINKS[category])
         : json(res, 404, {
@@ -174,7 +186,7 @@ const PLUGIN_CSS =
 type RenderArgs = [
   name: string,
   args: object,
-  env: { relayUrl: string; staff: boolean; admin?: boolean },
+  env: { relayUrl: string; staff: boolean; admin?: boolean; anonymous?: boolean },
 ];
 
 describe('discourse-plugin front end in Chromium (real ember-source)', function () {
@@ -184,7 +196,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
   let server: Server;
   let url: string;
   let seen: Seen[];
-  const relay: Relay = { links: true, openItems: 'ok', role: 'admin' };
+  const relay: Relay = { links: true, openItems: 'ok', role: 'admin', categories: [] };
   const errors: string[] = [];
 
   before(async () => {
@@ -205,6 +217,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
       links: true,
       openItems: 'ok',
       role: 'admin',
+      categories: [],
       summary: undefined,
     } satisfies Relay);
     page = await browser.newPage({ viewport: { width: 900, height: 500 } });
@@ -279,22 +292,24 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
     assert.equal(await page.locator('.cds-sync-badge').count(), 1, 'a non-moderator sees no badge');
   });
 
-  it('places badges for staff only, through outlets and value transformers', async () => {
-    const calls = (staff: boolean) =>
+  it('places badges for staff only and the category panel for anyone logged in', async () => {
+    const calls = (staff: boolean, anonymous = false) =>
       page.evaluate(
         (env) =>
           (
             globalThis as unknown as { cds: { initialize: (e: unknown) => string[] } }
           ).cds.initialize(env),
-        { relayUrl: url, staff },
+        { relayUrl: url, staff, anonymous },
       );
-    assert.deepEqual(await calls(false), []);
+    assert.deepEqual(await calls(false, true), [], 'no one logged in: nothing');
+    // Anyone may moderate a category through its group: the panel decides (see the test below).
+    assert.deepEqual(await calls(false), ['renderInOutlet category-heading']);
     assert.deepEqual(await calls(true), [
+      'renderInOutlet category-heading',
       'renderInOutlet user-card-post-names',
       'renderAfterWrapperOutlet post-meta-data-poster-name',
       'renderInOutlet topic-list-after-title',
       'renderInOutlet topic-title-suffix',
-      'renderInOutlet category-heading',
       'registerValueTransformer post-class -> ["cds-sync--failed"]',
       'registerValueTransformer topic-list-item-class -> []',
     ]);
@@ -558,6 +573,7 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
 
   it('shows a moderator the panel of a category the relay links to a course they moderate', async () => {
     relay.role = 'moderator';
+    relay.categories = [12];
     const idle = () =>
       page.evaluate(() =>
         (globalThis as unknown as { cds: { idle: () => Promise<void> } }).cds.idle(),
@@ -592,6 +608,74 @@ describe('discourse-plugin front end in Chromium (real ember-source)', function 
         '/v1/status/categories/13/link',
       ],
     );
+  });
+
+  it("shows a category group moderator (not staff) their category's panel and no other", async () => {
+    // Mia moderates category 12 (course 42) through its group; Discourse's role for her is 'user'.
+    relay.role = 'user';
+    relay.categories = [12];
+    const idle = () =>
+      page.evaluate(() =>
+        (globalThis as unknown as { cds: { idle: () => Promise<void> } }).cds.idle(),
+      );
+    const asked = () =>
+      seen
+        .filter((x) => x.url.startsWith('/v1/') || x.url.startsWith('/cds-sync/'))
+        .map((x) => x.url);
+    const member = { relayUrl: url, staff: false };
+
+    // Category 13 is not hers, even though it names its course itself: nothing, not even asked.
+    await render(
+      'CdsCategoryStatus',
+      { category: { id: 13, custom_fields: { cds_course_id: '43' } } },
+      member,
+    );
+    await render('CdsCategoryStatus', { category: { id: 12 } }, member);
+    const [other, hers] = [page.locator('.cds-render').nth(0), page.locator('.cds-render').nth(1)];
+    await hers.locator('.cds-category-status table').waitFor();
+    await idle();
+    assert.equal(await other.locator('.cds-category-status').count(), 0);
+    const panel = hers.locator('.cds-category-status');
+    assert.equal(await panel.locator('h3').textContent(), 'Canvas sync: course 42');
+    assert.equal(
+      (await panel.locator('.cds-category-status__link').textContent())?.trim(),
+      'Linked to this category and the group course-42 (created from Canvas; made by lti:7@course:42, 2026-11-20 08:30 UTC).',
+    );
+    assert.equal(
+      (await panel.locator('.cds-category-status__waiting').textContent())?.trim(),
+      `2 events waiting: ${CANVAS_USER_NOT_LINKED}`,
+    );
+    assert.equal(
+      await panel.locator('.cds-category-status__failed').textContent(),
+      '1 failed delivery',
+    );
+    // Read-only: the panel has no action a category moderator could not take.
+    assert.equal(await panel.locator('button').count(), 0);
+    await screenshot(page, 'discourse-plugin-category-panel-group-moderator');
+    // Each render is a page of its own (its own token); the relay is asked about 12 only.
+    assert.deepEqual(asked(), [
+      '/cds-sync/token.json',
+      '/cds-sync/token.json',
+      '/v1/status/categories/12/link',
+      '/v1/status/courses/42?limit=50',
+    ]);
+  });
+
+  it('shows a plain user (no category moderated) no category panel and asks the relay nothing', async () => {
+    relay.role = 'user';
+    for (const category of [{ id: 12 }, { id: 13, custom_fields: { cds_course_id: '43' } }])
+      await render('CdsCategoryStatus', { category }, { relayUrl: url, staff: false });
+    await page.evaluate(() =>
+      (globalThis as unknown as { cds: { idle: () => Promise<void> } }).cds.idle(),
+    );
+    assert.equal(await page.locator('.cds-render').count(), 2);
+    assert.equal(await page.locator('.cds-category-status').count(), 0);
+    // Only the token (whose answer lists no category), once per page; nothing of the relay.
+    assert.deepEqual(
+      seen.map((x) => x.url).filter((u) => u.startsWith('/v1/') || u.startsWith('/cds-sync/')),
+      ['/cds-sync/token.json', '/cds-sync/token.json'],
+    );
+    await screenshot(page, 'discourse-plugin-category-panel-plain-user');
   });
 
   it('says why on the category panel when the relay fails to say which course it is', async () => {

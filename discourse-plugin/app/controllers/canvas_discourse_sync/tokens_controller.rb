@@ -2,7 +2,8 @@
 
 module ::CanvasDiscourseSync
   # GET /cds-sync/token.json (logged-in users): a status token for the current user, which the
-  # relay's status API accepts for what their role may see (relay/src/status/scope.ts).
+  # relay's status API accepts for what their role may see (relay/src/status/scope.ts), and the
+  # categories it names (those the user moderates through category group moderation).
   class TokensController < ::ApplicationController
     requires_plugin PLUGIN_NAME
     requires_login
@@ -19,14 +20,15 @@ module ::CanvasDiscourseSync
           lifetime_seconds: SiteSetting.cds_sync_token_lifetime_minutes * 60,
           issuer: Discourse.base_url,
         )
-      now = Time.now.to_i
-      token = minter.mint(now: now, **facts_of(current_user))
       response.headers["Cache-Control"] = "no-store"
-      render json: {
-               token: token,
-               expires_at: Time.at(now + SiteSetting.cds_sync_token_lifetime_minutes * 60).utc.iso8601,
-               relay_url: SiteSetting.cds_sync_relay_url,
-             }
+      # {token, expires_at, relay_url, categories}: the front end shows a non-staff user the panel
+      # of the categories listed (TokenMinter#answer).
+      render json:
+               minter.answer(
+                 now: Time.now.to_i,
+                 relay_url: SiteSetting.cds_sync_relay_url,
+                 **facts_of(current_user),
+               )
     end
 
     private

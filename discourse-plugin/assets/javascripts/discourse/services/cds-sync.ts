@@ -33,6 +33,24 @@ export default class CdsSyncService extends Service {
     return Boolean(this.siteSettings.cds_sync_enabled && this.currentUser?.staff);
   }
 
+  /**
+   * Anyone logged in may moderate a category through category group moderation, which only the
+   * token endpoint's answer tells (moderatesCategory); staff see every category's panel.
+   */
+  get mayModerateCategories(): boolean {
+    return Boolean(this.siteSettings.cds_sync_enabled && this.currentUser);
+  }
+
+  /**
+   * Whether the current user moderates the category through category group moderation: it is
+   * among the `categories` of their token, which the relay answers that category's panel for.
+   * Asks the plugin's token endpoint only (the token is kept for the relay's requests).
+   */
+  async moderatesCategory(categoryId: number): Promise<boolean> {
+    if (!this.mayModerateCategories) return false;
+    return (await this.client.moderatedCategories()).includes(categoryId);
+  }
+
   get client(): RelayClient {
     this.#client ??= new RelayClient({
       relayUrl: this.siteSettings.cds_sync_relay_url ?? '',

@@ -1,6 +1,8 @@
 // Reads the relay's status API as the current Discourse user: a short-lived token minted by the
-// plugin (`GET /cds-sync/token.json` -> `{token, expires_at}`), sent as a Bearer token to
-// `GET /v1/status/...`; the relay limits each answer to what the token's user may see.
+// plugin (`GET /cds-sync/token.json` -> `{token, expires_at, relay_url, categories}`), sent as a
+// Bearer token to `GET /v1/status/...`; the relay limits each answer to what the token's user may
+// see. `categories` are those the token names (the user moderates them through category group
+// moderation), so the front end knows which category panels the relay will answer.
 import {
   type CategoryLink,
   type CourseStatus,
@@ -42,14 +44,23 @@ const RENEW_BEFORE_MS = 30_000;
 interface Token {
   token: string;
   expiresAt: number;
+  /** The Discourse category ids the token names (category group moderation). */
+  categories: number[];
 }
+
+const isCategoryId = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 function parseToken(v: unknown): Token {
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const expiresAt = typeof o.expires_at === 'string' ? Date.parse(o.expires_at) : NaN;
   if (typeof o.token !== 'string' || o.token === '' || Number.isNaN(expiresAt))
     throw new RelayError(0, "the plugin's token endpoint answered without {token, expires_at}");
-  return { token: o.token, expiresAt };
+  // Absent from a plugin older than the list: no category is known to be moderated.
+  const categories = o.categories ?? [];
+  if (!Array.isArray(categories) || !categories.every(isCategoryId))
+    throw new RelayError(0, "the plugin's token endpoint answered categories that are not ids");
+  return { token: o.token, expiresAt, categories };
 }
 
 export class RelayClient {
@@ -58,6 +69,14 @@ export class RelayClient {
 
   constructor(options: RelayClientOptions) {
     this.#options = options;
+  }
+
+  /**
+   * The categories the current user moderates through category group moderation, as the token
+   * endpoint listed them with the token the relay is asked with (no request to the relay).
+   */
+  async moderatedCategories(): Promise<number[]> {
+    return (await this.#currentToken()).categories;
   }
 
   entity(key: string): Promise<EntityStatus> {
