@@ -7,6 +7,14 @@ export interface DiscourseAccount {
   username: string;
 }
 
+/** The account a `{user: {id, username}}` answer names (GET /u/..., /u/by-external/...). */
+export function accountIn(body: unknown): DiscourseAccount | undefined {
+  const user = (body as { user?: { id?: unknown; username?: unknown } } | null)?.user;
+  return typeof user?.id === 'number' && typeof user.username === 'string'
+    ? { id: user.id, username: user.username }
+    : undefined;
+}
+
 /**
  * The account with this username, as Discourse spells it (an admin linking by hand names it):
  * https://docs.discourse.org/#tag/Users/operation/getUser (`GET /u/{username}.json`).
@@ -26,11 +34,11 @@ export async function discourseAccount(
       );
     throw error;
   }
-  const user = (body as { user?: { id?: unknown; username?: unknown } }).user;
-  if (typeof user?.id !== 'number' || typeof user.username !== 'string')
+  const account = accountIn(body);
+  if (!account)
     throw new CdsError(
       'ERR_TARGET',
       `Discourse did not say who "${username}" is (/u/${username}.json)`,
     );
-  return { id: user.id, username: user.username };
+  return account;
 }

@@ -1,6 +1,7 @@
 import type { UserLinkMethod } from '@cds/shared';
 import { isDiscourseRefusal, type DiscourseRest } from '../connectors/discourse/rest.js';
 import type { Db } from '../store/common.js';
+import { accountIn, type DiscourseAccount } from './accounts.js';
 import { getIdentity } from '../store/links.js';
 
 /** Which Canvas identifier a Discourse account's `external_id` holds (DESIGN.md section 3b). */
@@ -81,21 +82,15 @@ export class UserDiscovery {
   }
 
   /** https://docs.discourse.org/#tag/Users/operation/getUserExternalId */
-  private async byExternalId(value: string): Promise<{ id: number; username: string } | undefined> {
-    let body: unknown;
+  private async byExternalId(value: string): Promise<DiscourseAccount | undefined> {
     try {
-      body = await this.options.rest.request(
-        'GET',
-        `/u/by-external/${encodeURIComponent(value)}.json`,
+      return accountIn(
+        await this.options.rest.request('GET', `/u/by-external/${encodeURIComponent(value)}.json`),
       );
     } catch (error) {
       if (isDiscourseRefusal(error) && error.status === 404) return undefined;
       throw error;
     }
-    const user = (body as { user?: { id?: unknown; username?: unknown } }).user;
-    return typeof user?.id === 'number' && typeof user.username === 'string'
-      ? { id: user.id, username: user.username }
-      : undefined;
   }
 
   /**
