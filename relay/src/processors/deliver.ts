@@ -61,8 +61,9 @@ async function itemsFor(
 /**
  * Delivers a job's pending events to one target and records what it answered: the deliveries it
  * took, the events every target now has ('applied'), replayed dead letters now delivered; each
- * event it refused for good goes to the dead letters alone, with the target's reason. One audit
- * record. Returns how many events went, those now applied and those refused. Throws the
+ * event it refused for good goes to the dead letters alone, with the target's reason; items whose
+ * course or user link the target needs and does not exist yet are held (`waiting`) until it does.
+ * One audit record. Returns how many events went, those now applied, refused and held. Throws the
  * connector's TargetError.
  */
 export async function deliverToTarget(
