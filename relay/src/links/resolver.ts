@@ -6,15 +6,7 @@ import {
   type UserLink,
 } from '@cds/shared';
 import type { Db } from '../store/common.js';
-import {
-  courseLinkOfCategory,
-  getCourseLink,
-  getOptout,
-  getUserLink,
-  staleNeeds,
-  touchWaits,
-  userLinkOfDiscourseUser,
-} from '../store/links.js';
+import { existingLink, getOptout, staleNeeds, touchWaits } from '../store/links.js';
 import type { UserDiscovery } from './discovery.js';
 import { needKey, parseNeed, pendingWords, type LinkNeed } from './needs.js';
 import type { LinkService } from './service.js';
@@ -97,7 +89,7 @@ export class LinkResolver {
       const need = parseNeed(key);
       if (need?.kind === 'user') {
         this.misses.delete(need.canvasUserId);
-        if ('user' in (await this.findUser(need.canvasUserId))) linked++;
+        if ('user' in (await this.find(need))) linked++;
         else still.push(key);
       } else still.push(key);
     }
@@ -113,39 +105,30 @@ export class LinkResolver {
   }
 
   private async find(need: LinkNeed): Promise<Found> {
-    const { db } = this.options;
+    const found = await existingLink(this.options.db, need);
+    if (found) return found;
     switch (need.kind) {
-      case 'course': {
-        const course = await getCourseLink(db, need.courseId);
-        return course
-          ? { course }
-          : {
-              missing: `Canvas course ${need.courseId} has no Discourse category yet; an instructor links it from the tool's page in Canvas`,
-            };
-      }
-      case 'category': {
-        const course = await courseLinkOfCategory(db, need.categoryId);
-        return course
-          ? { course }
-          : { missing: `Discourse category ${need.categoryId} is not linked to a Canvas course` };
-      }
+      case 'course':
+        return {
+          missing: `Canvas course ${need.courseId} has no Discourse category yet; an instructor links it from the tool's page in Canvas`,
+        };
+      case 'category':
+        return {
+          missing: `Discourse category ${need.categoryId} is not linked to a Canvas course`,
+        };
       case 'discourse_user': {
-        const user = await userLinkOfDiscourseUser(db, need.discourseUserId);
         const who = `${need.username ? `@${need.username} ` : ''}(id ${need.discourseUserId})`;
-        return user
-          ? { user }
-          : {
-              missing: `Discourse user ${who} is not linked to a Canvas user; they can link their account from the tool's page in Canvas`,
-            };
+        return {
+          missing: `Discourse user ${who} is not linked to a Canvas user; they can link their account from the tool's page in Canvas`,
+        };
       }
       case 'user':
-        return this.findUser(need.canvasUserId);
+        return this.discoverUser(need.canvasUserId);
     }
   }
 
-  private async findUser(canvasUserId: string): Promise<Found> {
-    const user = await getUserLink(this.options.db, canvasUserId);
-    if (user) return { user };
+  /** A Canvas user with no link: looked for in Discourse, unless a person removed their link. */
+  private async discoverUser(canvasUserId: string): Promise<Found> {
     const optout = await getOptout(this.options.db, canvasUserId);
     if (optout)
       return {

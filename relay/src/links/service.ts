@@ -18,6 +18,7 @@ import {
   courseLinkOfCategory,
   deleteCourseLink,
   deleteOptout,
+  existingLink,
   getOptout,
   deleteUserLink,
   getCourseLink,
@@ -56,18 +57,7 @@ const AUTOMATIC = new Set<UserLinkMethod>(['external_id', 'email']);
 /** Whether the link a wait's need names (links/needs.ts needKey) exists. */
 async function linkExists(trx: Tx, key: string): Promise<boolean> {
   const need = parseNeed(key);
-  switch (need?.kind) {
-    case 'course':
-      return (await getCourseLink(trx, need.courseId)) !== undefined;
-    case 'category':
-      return (await courseLinkOfCategory(trx, need.categoryId)) !== undefined;
-    case 'user':
-      return (await getUserLink(trx, need.canvasUserId)) !== undefined;
-    case 'discourse_user':
-      return (await userLinkOfDiscourseUser(trx, need.discourseUserId)) !== undefined;
-    default:
-      return false;
-  }
+  return need !== undefined && (await existingLink(trx, need)) !== undefined;
 }
 
 /** A delivery job owed by a released wait: sent after the transaction commits. */

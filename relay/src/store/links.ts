@@ -5,6 +5,7 @@ import type {
   LinkRequestsTable,
   UserLinksTable,
 } from '../db/schema.js';
+import type { LinkNeed } from '../links/needs.js';
 import { chunks, type Db } from './common.js';
 
 // Every query of the link tables (DESIGN.md section 3b): course links, user links, what the relay
@@ -109,6 +110,31 @@ export async function userLinkOfDiscourseUser(
     .where('discourse_user_id', '=', discourseUserId)
     .executeTakeFirst();
   return row && userLinkOf(row);
+}
+
+/** The link a need names (links/needs.ts), when it exists. */
+export async function existingLink(
+  db: Db,
+  need: LinkNeed,
+): Promise<{ course: CourseLink } | { user: UserLink } | undefined> {
+  let found: { course?: CourseLink; user?: UserLink };
+  switch (need.kind) {
+    case 'course':
+      found = { course: await getCourseLink(db, need.courseId) };
+      break;
+    case 'category':
+      found = { course: await courseLinkOfCategory(db, need.categoryId) };
+      break;
+    case 'user':
+      found = { user: await getUserLink(db, need.canvasUserId) };
+      break;
+    case 'discourse_user':
+      found = { user: await userLinkOfDiscourseUser(db, need.discourseUserId) };
+      break;
+  }
+  if (found.course) return { course: found.course };
+  if (found.user) return { user: found.user };
+  return undefined;
 }
 
 export async function putUserLink(db: Db, row: UserLinksTable): Promise<void> {
