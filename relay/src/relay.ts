@@ -13,7 +13,7 @@ import type { RelayConfig } from './config.js';
 import type { BreakerOptions } from './connectors/breaker.js';
 import type { Connector } from './connectors/connector.js';
 import { DiscourseConnector } from './connectors/discourse/connector.js';
-import { DiscourseRest } from './connectors/discourse/rest.js';
+import { DiscourseRest, discourseRestOptions } from './connectors/discourse/rest.js';
 import { WebhookConnector } from './connectors/webhook/connector.js';
 import { UserDiscovery } from './links/discovery.js';
 import { linkedDiscourseLookup } from './links/discourse-lookup.js';
@@ -125,15 +125,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const bus = new StatusBus({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
   const links = new LinkService(store, queues);
   // The relay's own Discourse REST client: course forums, automatic user links, the poller.
-  const discourseRest =
-    config.discourseUrl && config.discourseApiKey
-      ? new DiscourseRest({
-          url: config.discourseUrl,
-          apiKey: config.discourseApiKey,
-          apiUsername: config.discourseApiUsername,
-          timeoutMs: options.webhookTimeoutMs,
-        })
-      : undefined;
+  const discourse = discourseRestOptions(config, options.webhookTimeoutMs);
+  const discourseRest = discourse && new DiscourseRest(discourse);
   const discourseLookup = options.discourseLookup ?? linkedDiscourseLookup(store.db);
   // Filled in once the workers exist (worker roles); the web role has no breakers to show.
   let breakers: BreakerStates | undefined;
@@ -162,16 +155,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         ]
       : []),
     // Canvas-originated events written to Discourse through its REST API.
-    ...(config.discourseUrl && config.discourseApiKey
-      ? [
-          new DiscourseConnector({
-            url: config.discourseUrl,
-            apiKey: config.discourseApiKey,
-            apiUsername: config.discourseApiUsername,
-            timeoutMs: options.webhookTimeoutMs,
-          }),
-        ]
-      : []),
+    ...(discourse ? [new DiscourseConnector(discourse)] : []),
     ...(options.connectors ?? []),
   ];
   const targets = baseConnectors.map((c) => c.name);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidConfig } from '@cds/shared';
-import { DiscourseRest } from '../connectors/discourse/rest.js';
+import { DiscourseRest, discourseRestOptions } from '../connectors/discourse/rest.js';
 import { discourseAccount } from '../links/accounts.js';
 import { ForumSetup } from '../links/forum-setup.js';
 import { LinkService } from '../links/service.js';
@@ -29,16 +29,12 @@ function canvasId(text: string, what: string): string {
 
 /** The relay's own Discourse REST client, from its settings. */
 function discourseRest(ctx: CliContext): DiscourseRest {
-  const { discourseUrl, discourseApiKey, discourseApiUsername } = ctx.config;
-  if (!discourseUrl || !discourseApiKey)
+  const options = discourseRestOptions(ctx.config);
+  if (!options)
     throw new InvalidConfig(
       "looking the link up in Discourse needs the relay's Discourse settings: set DISCOURSE_URL and DISCOURSE_API_KEY as for `pnpm start`",
     );
-  return new DiscourseRest({
-    url: discourseUrl,
-    apiKey: discourseApiKey,
-    apiUsername: discourseApiUsername,
-  });
+  return new DiscourseRest(options);
 }
 
 async function service(ctx: CliContext): Promise<LinkService> {

@@ -1,3 +1,4 @@
+import type { RelayConfig } from '../../config.js';
 import { httpTargetError, unansweredTargetError } from '../connector.js';
 
 // Discourse's REST API with an admin API key: every request carries `Api-Key` and `Api-Username`
@@ -42,6 +43,18 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export interface Trace {
   deliveryId: string;
   eventId: string;
+}
+
+/**
+ * The relay's REST options from its settings (DISCOURSE_URL, DISCOURSE_API_KEY,
+ * DISCOURSE_API_USERNAME), or undefined when Discourse is not configured.
+ */
+export function discourseRestOptions(
+  config: Pick<RelayConfig, 'discourseUrl' | 'discourseApiKey' | 'discourseApiUsername'>,
+  timeoutMs?: number,
+): DiscourseRestOptions | undefined {
+  const { discourseUrl: url, discourseApiKey: apiKey, discourseApiUsername: apiUsername } = config;
+  return url && apiKey ? { url, apiKey, apiUsername, timeoutMs } : undefined;
 }
 
 export class DiscourseRest {
