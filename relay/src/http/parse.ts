@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CdsError } from '@cds/shared';
 
 /**
@@ -15,4 +15,11 @@ export function parseRequestPart<S extends z.ZodType>(
   const issue = result.error.issues[0]!;
   const name = issue.path.length > 0 ? `${where} "${issue.path.join('.')}"` : where;
   throw new CdsError('ERR_MALFORMED', `${name} ${issue.message}`);
+}
+
+const courseIdParam = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
+
+/** The Canvas course id of a `/v1/status/courses/:course...` path; 400 when it is not one. */
+export function courseOfPath(params: { course?: string }): string {
+  return parseRequestPart(courseIdParam, params.course, 'path parameter "course"');
 }

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { CdsError, type CourseLink, type UserLink } from '@cds/shared';
 import type { Store } from '../db/connect.js';
-import { parseRequestPart } from '../http/parse.js';
+import { courseOfPath, parseRequestPart } from '../http/parse.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { actorOf, mayAct, requireAdmin, requireCourse } from '../status/scope.js';
 import {
@@ -27,7 +27,6 @@ export interface LinksRouterDeps {
   selfService?: SelfServiceLinks;
 }
 
-const courseParam = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
 const categoryParam = z
   .string()
   .regex(/^\d{1,12}$/, 'must be a Discourse category id (digits)')
@@ -128,7 +127,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   router.use('/v1/status', express.json({ limit: '16kb' }));
 
   router.get('/v1/status/courses/:course/link/options', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     requireCourseActor(principalOf(res.locals), course);
     if (!deps.setup) throw NOT_CONFIGURED('Linking a course');
     res.json({
@@ -138,7 +137,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.put('/v1/status/courses/:course/link', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const principal = principalOf(res.locals);
     requireCourseActor(principal, course);
     const body = parseRequestPart(linkBody, req.body, 'body');
@@ -162,7 +161,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.delete('/v1/status/courses/:course/link', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const principal = principalOf(res.locals);
     requireCourseActor(principal, course);
     const removed = await deps.service.unlinkCourse(course, actorOf(principal));
@@ -173,7 +172,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.put('/v1/status/courses/:course/me/identity', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const who = me(principalOf(res.locals), course);
     const body = parseRequestPart(identityBody, req.body, 'body');
     await putIdentity(deps.store.db, {
@@ -187,7 +186,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.post('/v1/status/courses/:course/me/link/start', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const who = me(principalOf(res.locals), course);
     const body = parseRequestPart(startBody, req.body, 'body');
     if (!deps.selfService) throw NOT_CONFIGURED('Linking a forum account');
@@ -195,7 +194,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.post('/v1/status/courses/:course/me/link/complete', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const who = me(principalOf(res.locals), course);
     const body = parseRequestPart(completeBody, req.body, 'body');
     if (!deps.selfService) throw NOT_CONFIGURED('Linking a forum account');
@@ -203,7 +202,7 @@ export function linksRouter(deps: LinksRouterDeps): Router {
   });
 
   router.delete('/v1/status/courses/:course/me/link', async (req, res) => {
-    const course = parseRequestPart(courseParam, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const who = me(principalOf(res.locals), course);
     const removed = await deps.service.unlinkUser(
       who.canvasUserId,

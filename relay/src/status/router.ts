@@ -5,7 +5,7 @@ import { CdsError } from '@cds/shared';
 import type { Store } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { StatusBus, StatusMessage } from './bus.js';
-import { parseRequestPart } from '../http/parse.js';
+import { courseOfPath, parseRequestPart } from '../http/parse.js';
 import { principalOf, type Principal } from '../http/auth.js';
 import { statusActionsRouter, type StatusActionsDeps } from './actions.js';
 import { courseStatus, openConflicts, openDeadLetters } from './course.js';
@@ -55,7 +55,6 @@ const entityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(20),
 });
 const streamQuery = z.object({ key: entityKey.optional() });
-const courseId = z.string().regex(/^\d{1,20}$/, 'must be a Canvas course id (digits)');
 const courseQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 /**
@@ -116,7 +115,7 @@ export function statusRouter(deps: StatusRouterDeps): Router {
   });
 
   router.get('/v1/status/courses/:course', async (req, res) => {
-    const course = parseRequestPart(courseId, req.params.course, 'path parameter "course"');
+    const course = courseOfPath(req.params);
     const { limit } = parseRequestPart(courseQuery, req.query, 'query parameter');
     const principal = principalOf(res.locals);
     requireCourse(principal, course);
